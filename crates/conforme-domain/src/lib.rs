@@ -1,0 +1,9 @@
+//! Conforme's rules, pure and synchronous: programmes and their calendars, the working-day
+//! calendar, the requirement repository (REM) model. No I/O, no async, no database types.
+#![forbid(unsafe_code)]
+
+pub mod calendar;
+pub mod clock;
+pub mod programme;
+pub mod rem;
+pub mod text;
