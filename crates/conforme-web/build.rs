@@ -51,6 +51,7 @@ fn run() -> Result<(), String> {
     let manifest_dir = PathBuf::from(env_var("CARGO_MANIFEST_DIR")?);
     let out_dir = PathBuf::from(env_var("OUT_DIR")?);
     let web = manifest_dir.join("../../web");
+    let web = fs::canonicalize(&web).unwrap_or(web);
     let lockfile = web.join("package-lock.json");
     let package = web.join(DSFR_PACKAGE);
     let dist = package.join("dist");
@@ -69,10 +70,18 @@ fn run() -> Result<(), String> {
     // Serialise installs and staging between concurrent builds (several target
     // directories, rust-analyzer...): `npm ci` starts by deleting node_modules.
     let _lock = InstallLock::acquire(&web)?;
-    if !dist.join("dsfr.min.css").is_file()
-        || installed_version(&package).as_deref() != Some(&wanted)
-    {
+    let css = dist.join("dsfr.min.css");
+    if !css.is_file() || installed_version(&package).as_deref() != Some(&wanted) {
         npm_ci(&web)?;
+        // npm stamps the files with the install time, after this run began:
+        // cargo would rerun the script at the next build. Date the watched
+        // file as the lockfile it was installed from (best effort).
+        if let Ok(installed) = fs::metadata(&lockfile).and_then(|m| m.modified()) {
+            let _ = fs::File::options()
+                .write(true)
+                .open(&css)
+                .and_then(|f| f.set_modified(installed));
+        }
     }
     match installed_version(&package) {
         Some(v) if v == wanted => {}
@@ -253,7 +262,7 @@ fn resolve(base: &str, reference: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// A lock file in the temporary directory, named after the `web/` path,
+/// A lock file in the temporary directory, named after the (canonical) `web/` path,
 /// holding the owner's process id; removed on drop. A lock left by a dead
 /// process (or older than ten minutes) is taken over.
 struct InstallLock(PathBuf);
@@ -262,9 +271,7 @@ impl InstallLock {
     fn acquire(web: &Path) -> Result<Self, String> {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        fs::canonicalize(web)
-            .unwrap_or_else(|_| web.to_path_buf())
-            .hash(&mut hasher);
+        web.hash(&mut hasher);
         let path = env::temp_dir().join(format!("conforme-web-npm-{:016x}.lock", hasher.finish()));
         for _ in 0..1200 {
             match fs::OpenOptions::new()

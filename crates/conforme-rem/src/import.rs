@@ -131,19 +131,30 @@ pub enum ImportError {
         problem: CellProblem,
     },
     #[error(
-        "« {file} », ligne {row}, {column} : l'exigence {id} y porte {} alors que sa ligne {first_row} porte {} ; les colonnes d'une exigence doivent être identiques sur toutes ses lignes",
-        shown(value.as_deref()),
-        shown(first_value.as_deref())
+        "« {file} », ligne {row}, {column} : l'exigence {} y porte {} alors que sa ligne {} porte {} ; les colonnes d'une exigence doivent être identiques sur toutes ses lignes",
+        detail.id,
+        shown(detail.value.as_deref()),
+        detail.first_row,
+        shown(detail.first_value.as_deref())
     )]
     Contradiction {
         file: String,
-        id: RequirementId,
         row: usize,
-        first_row: usize,
         column: ColumnRef,
-        value: Option<String>,
-        first_value: Option<String>,
+        detail: Box<Contradiction>,
     },
+}
+
+/// Two rows of one requirement disagreeing on a requirement column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradiction {
+    pub id: RequirementId,
+    /// The requirement's first row, where the value was first read.
+    pub first_row: usize,
+    /// The value on the row at fault (`None`: empty cell).
+    pub value: Option<String>,
+    /// The value on the first row.
+    pub first_value: Option<String>,
 }
 
 impl ImportError {
@@ -829,12 +840,14 @@ impl<'a> Builder<'a> {
             if expected != found {
                 return Err(ImportError::Contradiction {
                     file: self.file.to_string(),
-                    id: first.id.clone(),
                     row,
-                    first_row: self.groups[position].first_row,
                     column: self.column_ref(column),
-                    value: found.map(str::to_string),
-                    first_value: expected.map(str::to_string),
+                    detail: Box::new(Contradiction {
+                        id: first.id.clone(),
+                        first_row: self.groups[position].first_row,
+                        value: found.map(str::to_string),
+                        first_value: expected.map(str::to_string),
+                    }),
                 });
             }
         }

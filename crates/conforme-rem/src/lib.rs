@@ -18,6 +18,8 @@ mod layout;
 mod synthetic;
 
 pub use export::{ExportError, MAX_CELL_CHARS, export_xlsx};
-pub use import::{CellProblem, ImportError, ImportWarning, Imported, MAX_ROWS, import_xlsx};
+pub use import::{
+    CellProblem, Contradiction, ImportError, ImportWarning, Imported, MAX_ROWS, import_xlsx,
+};
 pub use layout::{Column, ColumnRef, SHEET_NAME, column_letter};
 pub use synthetic::{scale, synthetic_rem};

@@ -307,17 +307,11 @@ fn contradicting_requirement_columns() {
     let err = refused(rows);
     assert_at(&err, 3, "D", "Fonction");
     match &err {
-        ImportError::Contradiction {
-            first_row,
-            value,
-            first_value,
-            id,
-            ..
-        } => {
-            assert_eq!(*first_row, 2);
-            assert_eq!(id.as_str(), "SC.A/B.01");
-            assert_eq!(value.as_deref(), Some("Une autre fonction"));
-            assert_eq!(first_value.as_deref(), Some("Fonction de SC.A/B.01"));
+        ImportError::Contradiction { detail, .. } => {
+            assert_eq!(detail.first_row, 2);
+            assert_eq!(detail.id.as_str(), "SC.A/B.01");
+            assert_eq!(detail.value.as_deref(), Some("Une autre fonction"));
+            assert_eq!(detail.first_value.as_deref(), Some("Fonction de SC.A/B.01"));
         }
         other => panic!("{other}"),
     }

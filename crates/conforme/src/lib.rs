@@ -114,11 +114,11 @@ pub struct ImportOutcome {
 /// Why a REM import was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportRefused {
-    #[error("{0}")]
+    #[error(transparent)]
     Label(#[from] conforme_domain::rem::VersionLabelError),
-    #[error("{0}")]
+    #[error(transparent)]
     Workbook(#[from] conforme_rem::ImportError),
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 

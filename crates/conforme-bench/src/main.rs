@@ -1,0 +1,128 @@
+//! `conforme-bench`: the platform's benchmarks, run as a release binary and reported as
+//! ratios to a baseline measured in the same run (see `docs/performance.md`).
+//!
+//! ```text
+//! cargo run --release -p conforme-bench -- [import|api|all] [--write docs/performance.md]
+//! ```
+//!
+//! - `import`: REM import, the bundled REM (baseline) against one ten times as large;
+//! - `api`: requirement-list throughput of the application against a bare axum route.
+//!
+//! The Markdown results go to stdout, progress to stderr; `--write FILE` also replaces the
+//! results blocks of `FILE`, leaving the rest of it as it is.
+#![forbid(unsafe_code)]
+
+mod http;
+mod import;
+mod report;
+mod stats;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// REM import: 1× against 10× (parse, SQLite, PostgreSQL when configured).
+    Import,
+    /// Requirement-list throughput against a bare axum route.
+    Api,
+    /// Both.
+    All,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "conforme-bench",
+    about = "Benchmarks of Conforme, reported against a baseline measured in the same run."
+)]
+struct Cli {
+    /// Which benchmark to run.
+    #[arg(value_enum, default_value_t = Which::All)]
+    which: Which,
+    /// Also rewrite the results section of this Markdown file (e.g. docs/performance.md).
+    #[arg(long, value_name = "FILE")]
+    write: Option<PathBuf>,
+    /// Import: how many times the bundled REM the large one is.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(2..=100))]
+    scale: u16,
+    /// Import: timed runs per measurement (the median is reported).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=50))]
+    repeat: u16,
+    /// Import: admin URL of a PostgreSQL server on this machine, where the benchmark creates
+    /// and drops its own databases (e.g. postgres://postgres@127.0.0.1:5432/postgres).
+    /// Without it the PostgreSQL import is skipped.
+    #[arg(long, env = "CONFORME_BENCH_POSTGRES_URL", hide_env_values = true)]
+    postgres_url: Option<String>,
+    /// API: measured requests per target and round.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    requests: u32,
+    /// API: requests per target before measuring.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    warmup: u32,
+    /// API: requests in flight at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
+    /// API: measured rounds, the targets alternating within each.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+    rounds: u16,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if cfg!(debug_assertions) {
+        eprintln!("warning: debug build; run with `cargo run --release -p conforme-bench`");
+    }
+    if let Some(url) = cli.postgres_url.as_deref() {
+        // Refused before anything runs rather than after the other measurements.
+        import::check_postgres_admin_url(url)?;
+    }
+    let machine = report::machine_line();
+    let mut blocks = Vec::new();
+
+    if matches!(cli.which, Which::Import | Which::All) {
+        let result = import::run(&import::Options {
+            scale: usize::from(cli.scale),
+            repeat: usize::from(cli.repeat),
+            postgres_admin_url: cli.postgres_url.clone(),
+        })
+        .await
+        .context("import benchmark")?;
+        blocks.push(report::Block {
+            key: "import",
+            title: "REM import",
+            body: format!("{machine}\n\n{}", result.markdown()),
+        });
+    }
+
+    if matches!(cli.which, Which::Api | Which::All) {
+        let result = http::run(http::Options {
+            requests: cli.requests as usize,
+            warmup: cli.warmup as usize,
+            concurrency: usize::from(cli.concurrency),
+            rounds: usize::from(cli.rounds),
+        })
+        .await
+        .context("requirement-list benchmark")?;
+        blocks.push(report::Block {
+            key: "api",
+            title: "Requirement-list throughput",
+            body: format!("{machine}\n\n{}", result.markdown()),
+        });
+    }
+
+    println!("{}", report::render(&blocks));
+
+    if let Some(path) = &cli.write {
+        let doc = match std::fs::read_to_string(path) {
+            Ok(doc) => doc,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "# Performance\n".to_string(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        std::fs::write(path, report::rewrite(&doc, &blocks))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("results written to {}", path.display());
+    }
+    Ok(())
+}
