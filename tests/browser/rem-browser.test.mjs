@@ -334,7 +334,8 @@ describe('accessibility (axe, WCAG 2.1 A/AA) and screenshots', { timeout: 120_00
           const first = v.nodes[0];
           return `${v.id} [${v.impact}] ${v.nodes.length} node(s), first: ${JSON.stringify(first?.target)} — ${v.help}`;
         });
-        const summary = `axe ${name}: ${results.violations.length} violation(s), ${results.incomplete.length} to review, ${results.passes.length} rule(s) passed`;
+        const review = results.incomplete.map((v) => `${v.id} (${v.nodes.length})`).join(', ') || 'none';
+        const summary = `axe ${name}: ${results.violations.length} violation(s), ${results.passes.length} rule(s) passed, to review by hand: ${review}`;
         t.diagnostic(summary);
         for (const line of lines) t.diagnostic(line);
         const blocking = results.violations
