@@ -18,8 +18,13 @@
   function format(ms) {
     var s = Math.floor(ms / 1000);
     var days = Math.floor(s / 86400);
-    var text = pad(Math.floor(s / 3600) % 24) + " h " + pad(Math.floor(s / 60) % 60) + " min " + pad(s % 60) + " s";
-    return days > 0 ? days + " j " + text : text;
+    var hours = Math.floor(s / 3600) % 24;
+    var minutes = Math.floor(s / 60) % 60;
+    // Leading units that are zero are left out: "41 s", "3 min 05 s", "2 j 04 h 00 min 09 s".
+    if (days > 0) return days + " j " + pad(hours) + " h " + pad(minutes) + " min " + pad(s % 60) + " s";
+    if (hours > 0) return hours + " h " + pad(minutes) + " min " + pad(s % 60) + " s";
+    if (minutes > 0) return minutes + " min " + pad(s % 60) + " s";
+    return (s % 60) + " s";
   }
 
   function start(el) {

@@ -75,13 +75,11 @@ pub fn duration(d: Duration) -> String {
 
 /// Three significant digits, without exponent.
 fn sig3(x: f64) -> String {
-    if x >= 100.0 {
-        format!("{x:.0}")
-    } else if x >= 10.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.2}")
+    if x <= 0.0 || !x.is_finite() {
+        return format!("{x}");
     }
+    let decimals = (2 - x.log10().floor() as i32).max(0);
+    format!("{x:.*}", decimals as usize)
 }
 
 /// A ratio such as `10.4×`.
@@ -159,6 +157,9 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(2500)), "2.50 s");
         assert_eq!(ratio(10.4, 1.0), "10.4×");
         assert_eq!(ratio(1.0, 0.0), "–");
+        assert_eq!(ratio(0.0386, 1.0), "0.0386×");
+        assert_eq!(ratio(0.5, 1.0), "0.500×");
+        assert_eq!(ratio(123.4, 1.0), "123×");
         assert_eq!(bytes(2048), "2.00 KiB");
     }
 }

@@ -38,23 +38,36 @@ impl FreshDb {
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("conforme.db").display());
-                FreshDb { url, dir, pg_name: None }
+                FreshDb {
+                    url,
+                    dir,
+                    pg_name: None,
+                }
             }
             Backend::Postgres => {
                 let name = format!("conforme_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = sqlx::PgConnection::connect(&postgres_admin_url())
                     .await
                     .expect("PostgreSQL reachable (set CONFORME_TEST_POSTGRES_URL)");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
                 admin.close().await.ok();
-                FreshDb { url: with_database(&postgres_admin_url(), &name), dir, pg_name: Some(name) }
+                FreshDb {
+                    url: with_database(&postgres_admin_url(), &name),
+                    dir,
+                    pg_name: Some(name),
+                }
             }
         }
     }
 
     pub async fn drop_now(self) {
         if let Some(name) = &self.pg_name {
-            let mut admin = sqlx::PgConnection::connect(&postgres_admin_url()).await.unwrap();
+            let mut admin = sqlx::PgConnection::connect(&postgres_admin_url())
+                .await
+                .unwrap();
             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut admin)
                 .await
@@ -99,7 +112,11 @@ pub async fn spawn_app(backend: Backend, clock: ClockOptions) -> TestApp {
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.url)).send().await.unwrap()
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
@@ -147,4 +164,5 @@ macro_rules! both {
     };
 }
 
-pub const BUNDLED_REM: &[u8] = include_bytes!("../../../../programmes/HOP-DPI-Va2/rem/prepublication-2023.xlsx");
+pub const BUNDLED_REM: &[u8] =
+    include_bytes!("../../../../programmes/HOP-DPI-Va2/rem/prepublication-2023.xlsx");
