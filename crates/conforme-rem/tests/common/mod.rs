@@ -1,15 +1,16 @@
-//! Shared helpers: the real files and a small workbook builder.
+//! Shared helpers: the real files and a small workbook builder. The real REM is the copy the
+//! platform bundles; the empty Convergence template is kept beside these tests.
 #![allow(dead_code)]
 
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
 
 pub const REAL_REM: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/rem/REM-DPI-Va2-prepublication-2023.xlsx"
+    "/../../programmes/HOP-DPI-Va2/rem/prepublication-2023.xlsx"
 );
 pub const TEMPLATE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/rem/convergence-import-template.xlsx"
+    "/tests/data/convergence-import-template.xlsx"
 );
 
 pub fn read(path: &str) -> Vec<u8> {
