@@ -2,8 +2,11 @@
 //! calendar, the requirement repository (REM) model. No I/O, no async, no database types.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod calendar;
+pub mod candidature;
 pub mod clock;
+pub mod identifiers;
 pub mod programme;
 pub mod rem;
 pub mod text;
