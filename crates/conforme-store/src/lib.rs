@@ -2,14 +2,24 @@
 //! written once with `$n` placeholders), the migrations, and the hash-chained journal.
 #![forbid(unsafe_code)]
 
+mod accounts;
+mod candidatures;
 mod catalogue;
+mod jobs;
 mod journal;
+mod notifications;
+mod organisations;
 
+pub use accounts::{ApiToken, EmailToken, NewUser, OneTimeCode, Session, User, UserField};
+pub use candidatures::{Attachment, Candidature, Message, NewMessage, Transition};
 pub use catalogue::{
     Facet, Facets, RemVersionInfo, RequirementFilter, RequirementPage, RequirementSummary,
     StoredProgramme,
 };
+pub use jobs::{Job, NewJob};
 pub use journal::{JournalEntry, JournalProblem, NewEntry};
+pub use notifications::{EMAIL_JOB, NewNotification, Notification};
+pub use organisations::{CharterAcceptance, Distributor, Organisation, SolidarityMember};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -38,6 +48,12 @@ pub enum StoreError {
     RemVersionExists { programme: String, label: String },
     #[error("dispositif inconnu : {0}")]
     UnknownProgramme(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0} introuvable")]
+    NotFound(String),
+    #[error("le formulaire est périmé : {0} a été modifié entre-temps, rechargez la page")]
+    Stale(String),
     #[error("donnée stockée incohérente : {0}")]
     Corrupt(String),
 }
@@ -51,11 +67,18 @@ pub struct Store {
     backend: Backend,
 }
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "catalogue",
-    include_str!("../migrations/0001_catalogue.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "catalogue",
+        include_str!("../migrations/0001_catalogue.sql"),
+    ),
+    (
+        2,
+        "accounts_candidatures",
+        include_str!("../migrations/0002_accounts_candidatures.sql"),
+    ),
+];
 
 impl Store {
     /// Connects to `sqlite://FILE` (created if missing; WAL, busy timeout and foreign keys on)

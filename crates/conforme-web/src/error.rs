@@ -81,8 +81,12 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::RemVersionExists { .. } => AppError::Conflict(e.to_string()),
-            StoreError::UnknownProgramme(_) => AppError::NotFound(e.to_string()),
+            StoreError::RemVersionExists { .. }
+            | StoreError::Conflict(_)
+            | StoreError::Stale(_) => AppError::Conflict(e.to_string()),
+            StoreError::UnknownProgramme(_) | StoreError::NotFound(_) => {
+                AppError::NotFound(e.to_string())
+            }
             other => AppError::Internal(other.to_string()),
         }
     }

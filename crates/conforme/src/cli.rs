@@ -155,7 +155,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 fn refused(e: ImportRefused) -> Failure {
     let code = match &e {
         ImportRefused::Label(_) | ImportRefused::Workbook(_) => 3,
-        ImportRefused::Store(StoreError::RemVersionExists { .. }) => 4,
+        ImportRefused::Store(StoreError::RemVersionExists { .. } | StoreError::Conflict(_)) => 4,
         ImportRefused::Store(StoreError::UnknownProgramme(_)) => 3,
         ImportRefused::Store(_) => 1,
     };
