@@ -19,7 +19,7 @@ fn luhn_ok(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A SIRET: 14 digits (SIREN + establishment number) with a valid checksum. Spaces are
@@ -45,7 +45,7 @@ impl Siret {
         }
         let digits: Vec<u8> = compact.bytes().map(|b| b - b'0').collect();
         let valid = if compact.starts_with("356000000") {
-            digits.iter().map(|d| u32::from(*d)).sum::<u32>() % 5 == 0
+            digits.iter().map(|d| u32::from(*d)).sum::<u32>().is_multiple_of(5)
         } else {
             luhn_ok(&digits)
         };

@@ -37,23 +37,43 @@ impl Scope {
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
-        [Scope::CandidaturesRead, Scope::CandidaturesWrite].into_iter().find(|x| x.as_str() == s)
+        [Scope::CandidaturesRead, Scope::CandidaturesWrite]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 
 /// An action on an object, with what the decision needs to know about the object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action<'a> {
-    ViewOrganisation { organisation_id: &'a str },
-    EditOrganisation { organisation_id: &'a str },
-    InviteMember { organisation_id: &'a str },
-    AcceptCharter { organisation_id: &'a str },
-    CreateCandidature { organisation_id: &'a str },
-    ViewCandidature { organisation_id: &'a str },
-    EditCandidature { organisation_id: &'a str },
+    ViewOrganisation {
+        organisation_id: &'a str,
+    },
+    EditOrganisation {
+        organisation_id: &'a str,
+    },
+    InviteMember {
+        organisation_id: &'a str,
+    },
+    AcceptCharter {
+        organisation_id: &'a str,
+    },
+    CreateCandidature {
+        organisation_id: &'a str,
+    },
+    ViewCandidature {
+        organisation_id: &'a str,
+    },
+    EditCandidature {
+        organisation_id: &'a str,
+    },
     /// Download an attachment owned by an organisation.
-    ViewAttachment { organisation_id: &'a str },
-    UploadAttachment { organisation_id: &'a str },
+    ViewAttachment {
+        organisation_id: &'a str,
+    },
+    UploadAttachment {
+        organisation_id: &'a str,
+    },
     /// The agency's review queue and decisions.
     ReviewCandidatures,
     ManageUsers,
@@ -96,7 +116,10 @@ fn scope(actor: &Actor, needed: Scope) -> Result<(), Denied> {
 /// organisation's; binding acts need the legal representative; tokens are limited to their
 /// scopes and never manage accounts.
 pub fn authorize(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
-    let agency_reader = matches!(actor.role, Role::Instructor | Role::ProgrammeAdmin | Role::CommitteeMember);
+    let agency_reader = matches!(
+        actor.role,
+        Role::Instructor | Role::ProgrammeAdmin | Role::CommitteeMember
+    );
     match action {
         Action::ViewOrganisation { organisation_id } => {
             if agency_reader {
@@ -117,7 +140,11 @@ pub fn authorize(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
             if actor.scopes.is_some() {
                 return Err(Denied::Scope);
             }
-            if actor.legal_representative { Ok(()) } else { Err(Denied::LegalRepresentativeOnly) }
+            if actor.legal_representative {
+                Ok(())
+            } else {
+                Err(Denied::LegalRepresentativeOnly)
+            }
         }
         Action::CreateCandidature { organisation_id }
         | Action::EditCandidature { organisation_id }
@@ -125,7 +152,8 @@ pub fn authorize(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
             own(actor, organisation_id)?;
             scope(actor, Scope::CandidaturesWrite)
         }
-        Action::ViewCandidature { organisation_id } | Action::ViewAttachment { organisation_id } => {
+        Action::ViewCandidature { organisation_id }
+        | Action::ViewAttachment { organisation_id } => {
             if agency_reader {
                 return scope(actor, Scope::CandidaturesRead);
             }
@@ -151,7 +179,11 @@ pub fn authorize(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
             Ok(())
         }
         Action::CreateApiToken => {
-            if actor.scopes.is_some() { Err(Denied::Scope) } else { Ok(()) }
+            if actor.scopes.is_some() {
+                Err(Denied::Scope)
+            } else {
+                Ok(())
+            }
         }
     }
 }
@@ -171,74 +203,229 @@ mod tests {
     }
 
     fn staff(role: Role) -> Actor {
-        Actor { user_id: "s".into(), role, organisation_id: None, legal_representative: false, scopes: None }
+        Actor {
+            user_id: "s".into(),
+            role,
+            organisation_id: None,
+            legal_representative: false,
+            scopes: None,
+        }
     }
 
     #[test]
     fn editors_reach_only_their_organisation() {
         let a = editor("A", false);
         for action in [
-            Action::ViewOrganisation { organisation_id: "A" },
-            Action::EditOrganisation { organisation_id: "A" },
-            Action::CreateCandidature { organisation_id: "A" },
-            Action::ViewCandidature { organisation_id: "A" },
-            Action::EditCandidature { organisation_id: "A" },
-            Action::ViewAttachment { organisation_id: "A" },
-            Action::UploadAttachment { organisation_id: "A" },
+            Action::ViewOrganisation {
+                organisation_id: "A",
+            },
+            Action::EditOrganisation {
+                organisation_id: "A",
+            },
+            Action::CreateCandidature {
+                organisation_id: "A",
+            },
+            Action::ViewCandidature {
+                organisation_id: "A",
+            },
+            Action::EditCandidature {
+                organisation_id: "A",
+            },
+            Action::ViewAttachment {
+                organisation_id: "A",
+            },
+            Action::UploadAttachment {
+                organisation_id: "A",
+            },
         ] {
             assert_eq!(authorize(&a, &action), Ok(()), "{action:?}");
         }
         for action in [
-            Action::ViewOrganisation { organisation_id: "B" },
-            Action::EditOrganisation { organisation_id: "B" },
-            Action::InviteMember { organisation_id: "B" },
-            Action::AcceptCharter { organisation_id: "B" },
-            Action::CreateCandidature { organisation_id: "B" },
-            Action::ViewCandidature { organisation_id: "B" },
-            Action::EditCandidature { organisation_id: "B" },
-            Action::ViewAttachment { organisation_id: "B" },
-            Action::UploadAttachment { organisation_id: "B" },
+            Action::ViewOrganisation {
+                organisation_id: "B",
+            },
+            Action::EditOrganisation {
+                organisation_id: "B",
+            },
+            Action::InviteMember {
+                organisation_id: "B",
+            },
+            Action::AcceptCharter {
+                organisation_id: "B",
+            },
+            Action::CreateCandidature {
+                organisation_id: "B",
+            },
+            Action::ViewCandidature {
+                organisation_id: "B",
+            },
+            Action::EditCandidature {
+                organisation_id: "B",
+            },
+            Action::ViewAttachment {
+                organisation_id: "B",
+            },
+            Action::UploadAttachment {
+                organisation_id: "B",
+            },
         ] {
             assert_eq!(authorize(&a, &action), Err(Denied::NotYours), "{action:?}");
         }
-        let orphan = Actor { organisation_id: None, ..editor("A", false) };
-        assert_eq!(authorize(&orphan, &Action::ViewCandidature { organisation_id: "A" }), Err(Denied::NotYours));
-        assert_eq!(authorize(&a, &Action::ReviewCandidatures), Err(Denied::Role));
+        let orphan = Actor {
+            organisation_id: None,
+            ..editor("A", false)
+        };
+        assert_eq!(
+            authorize(
+                &orphan,
+                &Action::ViewCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Err(Denied::NotYours)
+        );
+        assert_eq!(
+            authorize(&a, &Action::ReviewCandidatures),
+            Err(Denied::Role)
+        );
         assert_eq!(authorize(&a, &Action::ManageUsers), Err(Denied::Role));
     }
 
     #[test]
     fn only_the_legal_representative_accepts_the_charter() {
         assert_eq!(
-            authorize(&editor("A", false), &Action::AcceptCharter { organisation_id: "A" }),
+            authorize(
+                &editor("A", false),
+                &Action::AcceptCharter {
+                    organisation_id: "A"
+                }
+            ),
             Err(Denied::LegalRepresentativeOnly)
         );
-        assert_eq!(authorize(&editor("A", true), &Action::AcceptCharter { organisation_id: "A" }), Ok(()));
+        assert_eq!(
+            authorize(
+                &editor("A", true),
+                &Action::AcceptCharter {
+                    organisation_id: "A"
+                }
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn agency_staff_read_and_instructors_review() {
         let i = staff(Role::Instructor);
-        assert_eq!(authorize(&i, &Action::ViewCandidature { organisation_id: "A" }), Ok(()));
-        assert_eq!(authorize(&i, &Action::ViewAttachment { organisation_id: "A" }), Ok(()));
+        assert_eq!(
+            authorize(
+                &i,
+                &Action::ViewCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(
+                &i,
+                &Action::ViewAttachment {
+                    organisation_id: "A"
+                }
+            ),
+            Ok(())
+        );
         assert_eq!(authorize(&i, &Action::ReviewCandidatures), Ok(()));
-        assert_eq!(authorize(&i, &Action::EditCandidature { organisation_id: "A" }), Err(Denied::Role));
-        assert_eq!(authorize(&staff(Role::PaymentAgent), &Action::ViewCandidature { organisation_id: "A" }), Err(Denied::Role));
-        assert_eq!(authorize(&staff(Role::CommitteeMember), &Action::ReviewCandidatures), Err(Denied::Role));
+        assert_eq!(
+            authorize(
+                &i,
+                &Action::EditCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            authorize(
+                &staff(Role::PaymentAgent),
+                &Action::ViewCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            authorize(&staff(Role::CommitteeMember), &Action::ReviewCandidatures),
+            Err(Denied::Role)
+        );
         assert_eq!(authorize(&staff(Role::Admin), &Action::ManageUsers), Ok(()));
     }
 
     #[test]
     fn tokens_are_limited_to_their_scopes() {
-        let read = Actor { scopes: Some(vec![Scope::CandidaturesRead]), ..editor("A", true) };
-        assert_eq!(authorize(&read, &Action::ViewCandidature { organisation_id: "A" }), Ok(()));
-        assert_eq!(authorize(&read, &Action::EditCandidature { organisation_id: "A" }), Err(Denied::Scope));
-        assert_eq!(authorize(&read, &Action::AcceptCharter { organisation_id: "A" }), Err(Denied::Scope));
-        assert_eq!(authorize(&read, &Action::CreateApiToken), Err(Denied::Scope));
-        let write = Actor { scopes: Some(vec![Scope::CandidaturesWrite]), ..editor("A", false) };
-        assert_eq!(authorize(&write, &Action::EditCandidature { organisation_id: "A" }), Ok(()));
-        assert_eq!(authorize(&write, &Action::ViewCandidature { organisation_id: "A" }), Err(Denied::Scope));
-        let admin_token = Actor { scopes: Some(vec![Scope::CandidaturesWrite]), ..staff(Role::Admin) };
-        assert_eq!(authorize(&admin_token, &Action::ManageUsers), Err(Denied::Scope));
+        let read = Actor {
+            scopes: Some(vec![Scope::CandidaturesRead]),
+            ..editor("A", true)
+        };
+        assert_eq!(
+            authorize(
+                &read,
+                &Action::ViewCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(
+                &read,
+                &Action::EditCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Err(Denied::Scope)
+        );
+        assert_eq!(
+            authorize(
+                &read,
+                &Action::AcceptCharter {
+                    organisation_id: "A"
+                }
+            ),
+            Err(Denied::Scope)
+        );
+        assert_eq!(
+            authorize(&read, &Action::CreateApiToken),
+            Err(Denied::Scope)
+        );
+        let write = Actor {
+            scopes: Some(vec![Scope::CandidaturesWrite]),
+            ..editor("A", false)
+        };
+        assert_eq!(
+            authorize(
+                &write,
+                &Action::EditCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(
+                &write,
+                &Action::ViewCandidature {
+                    organisation_id: "A"
+                }
+            ),
+            Err(Denied::Scope)
+        );
+        let admin_token = Actor {
+            scopes: Some(vec![Scope::CandidaturesWrite]),
+            ..staff(Role::Admin)
+        };
+        assert_eq!(
+            authorize(&admin_token, &Action::ManageUsers),
+            Err(Denied::Scope)
+        );
     }
 }

@@ -148,9 +148,22 @@ impl Store {
     }
 
     /// Marks a job done when its effect needs no transaction of its own (an email sent).
-    pub async fn finish_job(&self, job_id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    /// `forget_payload` blanks the payload afterwards (it may hold a one-time code).
+    pub async fn finish_job(
+        &self,
+        job_id: &str,
+        now: DateTime<Utc>,
+        forget_payload: bool,
+    ) -> StoreResult<bool> {
         let mut conn = self.pool().acquire().await?;
-        finish(&mut conn, job_id, now).await
+        let done = finish(&mut conn, job_id, now).await?;
+        if done && forget_payload {
+            sqlx::query("UPDATE jobs SET payload = '{}' WHERE id = $1")
+                .bind(job_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(done)
     }
 
     /// Puts a failed job back for a later attempt, or gives up after `max_attempts`.

@@ -18,7 +18,7 @@ pub use catalogue::{
 };
 pub use jobs::{Job, NewJob};
 pub use journal::{JournalEntry, JournalProblem, NewEntry};
-pub use notifications::{EMAIL_JOB, NewNotification, Notification};
+pub use notifications::{EMAIL_JOB, EMAIL_SEND_JOB, NewNotification, Notification};
 pub use organisations::{CharterAcceptance, Distributor, Organisation, SolidarityMember};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

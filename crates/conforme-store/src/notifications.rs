@@ -34,6 +34,10 @@ pub struct Notification {
 /// The job kind of an email to send.
 pub const EMAIL_JOB: &str = "email.notification";
 
+/// The job kind of a message email (address check, one-time code, reset link, invitation):
+/// its payload names the template and its arguments.
+pub const EMAIL_SEND_JOB: &str = "email.send";
+
 /// Records a notification and queues its email, inside the caller's transaction.
 pub(crate) async fn notify(
     conn: &mut AnyConnection,
@@ -68,6 +72,28 @@ pub(crate) async fn notify(
 }
 
 impl Store {
+    /// Queues an email to send now (`payload`: `{"to": …, "template": …, …}`).
+    pub async fn queue_email(
+        &self,
+        to: &str,
+        payload: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut conn = self.pool().acquire().await?;
+        enqueue(
+            &mut conn,
+            &NewJob {
+                kind: EMAIL_SEND_JOB,
+                object_id: to.to_string(),
+                payload,
+                due_at: now,
+            },
+            now,
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn notify(&self, n: &NewNotification, now: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         notify(&mut tx, n, now).await?;

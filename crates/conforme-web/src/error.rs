@@ -18,6 +18,8 @@ pub enum AppError {
         errors: Vec<FieldError>,
     },
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
@@ -49,6 +51,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -59,6 +62,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => "Ressource introuvable",
             AppError::BadRequest { .. } => "Requête invalide",
+            AppError::Unauthorized(_) => "Connexion requise",
             AppError::Forbidden(_) => "Action refusée",
             AppError::Conflict(_) => "Conflit",
             AppError::Internal(_) => "Erreur interne",
@@ -163,7 +167,7 @@ impl<E: Into<AppError>> From<E> for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
-    nav: &'static str,
+    layout: crate::auth::Layout,
     title: &'static str,
     status: u16,
     detail: String,
@@ -173,7 +177,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.0.status();
         let page = ErrorPage {
-            nav: "",
+            layout: crate::auth::Layout::public(""),
             title: self.0.title(),
             status: status.as_u16(),
             detail: self.0.public_detail(),

@@ -2,12 +2,16 @@
 //! document, health checks, and the server's start and graceful stop.
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod error;
 pub mod format;
 pub mod pages;
 pub mod query;
+pub mod secrets;
+pub mod totp;
 pub mod views;
 
 use axum::Router;
@@ -35,6 +39,29 @@ pub struct AppState {
     pub clock_control: Option<Arc<SettableClock>>,
     /// The validated programmes, in display order; loaded at start.
     pub programmes: Arc<Vec<Programme>>,
+    pub config: Arc<WebConfig>,
+}
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address users reach the platform at, for links in emails (no trailing slash).
+    pub public_url: String,
+    /// Cookies marked `Secure` (when the public address is https).
+    pub secure_cookies: bool,
+    /// The name of the OpenID Connect provider offered on the login page, when one is set up.
+    pub oidc_label: Option<String>,
+}
+
+impl WebConfig {
+    pub fn new(public_url: &str) -> Self {
+        let public_url = public_url.trim_end_matches('/').to_string();
+        WebConfig {
+            secure_cookies: public_url.starts_with("https://"),
+            public_url,
+            oidc_label: None,
+        }
+    }
 }
 
 impl AppState {
@@ -47,6 +74,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
+        .merge(accounts::router())
         .nest("/api/v1", api::router())
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::healthz))

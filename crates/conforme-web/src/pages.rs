@@ -1,6 +1,7 @@
 //! The public pages: home, programmes, a programme, the REM browser and a requirement.
 
 use crate::AppState;
+use crate::auth::{Layout, Viewer};
 use crate::error::{AppError, PageResult};
 use crate::format::iso;
 use crate::query::{RequirementParams, RequirementQuery};
@@ -40,14 +41,17 @@ fn html(t: impl Template) -> PageResult<Html<String>> {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    nav: &'static str,
+    layout: Layout,
     programmes: Vec<ProgrammeSummaryView>,
 }
 
-async fn show_home(State(state): State<AppState>) -> PageResult<Html<String>> {
+async fn show_home(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+) -> PageResult<Html<String>> {
     let now = state.clock.now();
     html(HomePage {
-        nav: "accueil",
+        layout: Layout::of(&state, "accueil", viewer.as_ref()).await?,
         programmes: state
             .programmes
             .iter()
@@ -59,14 +63,17 @@ async fn show_home(State(state): State<AppState>) -> PageResult<Html<String>> {
 #[derive(Template)]
 #[template(path = "programmes.html")]
 struct ProgrammesPage {
-    nav: &'static str,
+    layout: Layout,
     programmes: Vec<ProgrammeSummaryView>,
 }
 
-async fn list_programmes(State(state): State<AppState>) -> PageResult<Html<String>> {
+async fn list_programmes(
+    State(state): State<AppState>,
+    Viewer(viewer): Viewer,
+) -> PageResult<Html<String>> {
     let now = state.clock.now();
     html(ProgrammesPage {
-        nav: "dispositifs",
+        layout: Layout::of(&state, "dispositifs", viewer.as_ref()).await?,
         programmes: state
             .programmes
             .iter()
@@ -78,13 +85,14 @@ async fn list_programmes(State(state): State<AppState>) -> PageResult<Html<Strin
 #[derive(Template)]
 #[template(path = "programme.html")]
 struct ProgrammePage {
-    nav: &'static str,
+    layout: Layout,
     p: ProgrammeView,
     now_iso: String,
 }
 
 async fn show_programme(
     State(state): State<AppState>,
+    Viewer(viewer): Viewer,
     Path(code): Path<String>,
 ) -> PageResult<Html<String>> {
     let programme = state
@@ -93,7 +101,7 @@ async fn show_programme(
     let versions = state.store.rem_versions(&code).await?;
     let now = state.clock.now();
     html(ProgrammePage {
-        nav: "dispositifs",
+        layout: Layout::of(&state, "dispositifs", viewer.as_ref()).await?,
         p: views::programme_view(programme, &versions, now),
         now_iso: iso(now),
     })
@@ -126,7 +134,7 @@ struct PageLink {
 #[derive(Template)]
 #[template(path = "rem.html")]
 struct RemPage {
-    nav: &'static str,
+    layout: Layout,
     code: String,
     version: RemVersionView,
     form: FormValues,
@@ -251,6 +259,11 @@ fn pagination(
     links
 }
 
+/// Encodes a value for a query string.
+pub fn encode_query(v: &str) -> String {
+    utf8_percent_encode(v, QUERY).to_string()
+}
+
 pub fn requirement_href(code: &str, version: &str, id: &str) -> String {
     format!(
         "/dispositifs/{code}/rem/{version}/exigences/{}",
@@ -260,6 +273,7 @@ pub fn requirement_href(code: &str, version: &str, id: &str) -> String {
 
 async fn browse_rem(
     State(state): State<AppState>,
+    Viewer(viewer): Viewer,
     Path((code, label)): Path<(String, String)>,
     Query(params): Query<RequirementParams>,
 ) -> PageResult<Response> {
@@ -296,7 +310,7 @@ async fn browse_rem(
         axum::http::StatusCode::OK
     };
     let page = RemPage {
-        nav: "dispositifs",
+        layout: Layout::of(&state, "dispositifs", viewer.as_ref()).await?,
         code,
         version: views::rem_version_view(&version),
         form,
@@ -314,7 +328,7 @@ async fn browse_rem(
 #[derive(Template)]
 #[template(path = "requirement.html")]
 struct RequirementPage {
-    nav: &'static str,
+    layout: Layout,
     code: String,
     version_label: String,
     nature_label: &'static str,
@@ -323,6 +337,7 @@ struct RequirementPage {
 
 async fn show_requirement(
     State(state): State<AppState>,
+    Viewer(viewer): Viewer,
     Path((code, label, id)): Path<(String, String, String)>,
 ) -> PageResult<Html<String>> {
     let (_, version) = views::find_version(&state, &code, &label).await?;
@@ -337,7 +352,7 @@ async fn show_requirement(
         })?;
     let r = views::requirement_view(&requirement);
     html(RequirementPage {
-        nav: "dispositifs",
+        layout: Layout::of(&state, "dispositifs", viewer.as_ref()).await?,
         code,
         version_label: label,
         nature_label: views::nature_label(&r.nature),

@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use conforme_domain::calendar::to_paris;
 use conforme_domain::rem::Rem;
 use conforme_store::{Store, StoreError};
+use conforme_web::WebConfig;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -178,7 +179,7 @@ pub async fn run(cli: Cli) -> ExitCode {
 async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let url = cli.global.database_url();
     match cli.command {
-        Command::Serve(args) => serve(&url, args).await,
+        Command::Serve(args) => serve(&url, &cli.global.data_dir, args).await,
         Command::Migrate => {
             let store = open_store(&url).await?;
             let programmes = prepare(&store, Utc::now()).await?;
@@ -412,23 +413,31 @@ async fn rem_side(arg: &str, url: &str, store: &mut Option<Store>) -> Result<Rem
     }
 }
 
-async fn serve(url: &str, args: ServeArgs) -> Result<(), Failure> {
+async fn serve(url: &str, data_dir: &Path, args: ServeArgs) -> Result<(), Failure> {
     let store = open_store(url).await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("écoute sur {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    let config = WebConfig::new(&crate::public_url(&addr.to_string()));
     let state = app_state(
         store.clone(),
         ClockOptions {
             now: args.now,
             control: args.clock_control,
         },
+        config,
     )
     .await?;
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("écoute sur {}", args.listen))?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %conforme_store::redact(url), now = %state.clock.now(), clock_control = args.clock_control, "Conforme listening");
     println!("Conforme écoute sur http://{addr}");
+    let mailer = conforme_mail::Mailer::from_env(&data_dir.join("mail"))
+        .context("configuration de l'envoi des courriels")?;
+    let (stop_worker, worker) =
+        crate::start_worker(&state, mailer, std::time::Duration::from_secs(1));
     conforme_web::serve(listener, state, shutdown_signal()).await?;
+    stop_worker.send(true).ok();
+    worker.await.ok();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -5,6 +5,7 @@
 
 pub mod bundled;
 pub mod cli;
+pub mod worker;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -12,7 +13,7 @@ use conforme_domain::clock::{Clock, SettableClock, SystemClock};
 use conforme_domain::programme::Programme;
 use conforme_domain::rem::VersionLabel;
 use conforme_store::{RemVersionInfo, Store, StoreError};
-use conforme_web::AppState;
+use conforme_web::{AppState, WebConfig};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::Arc;
@@ -150,6 +151,11 @@ pub async fn import_rem(
     Ok(ImportOutcome { version, warnings })
 }
 
+/// The address users reach the platform at, for links in emails.
+pub fn public_url(listen: &str) -> String {
+    std::env::var("CONFORME_PUBLIC_URL").unwrap_or_else(|_| format!("http://{listen}"))
+}
+
 /// How the platform's clock runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClockOptions {
@@ -160,7 +166,11 @@ pub struct ClockOptions {
 }
 
 /// The state the server runs with.
-pub async fn app_state(store: Store, clock: ClockOptions) -> anyhow::Result<AppState> {
+pub async fn app_state(
+    store: Store,
+    clock: ClockOptions,
+    config: WebConfig,
+) -> anyhow::Result<AppState> {
     let (clock_dyn, control): (Arc<dyn Clock>, Option<Arc<SettableClock>>) =
         match (clock.now, clock.control) {
             (None, false) => (Arc::new(SystemClock), None),
@@ -175,7 +185,27 @@ pub async fn app_state(store: Store, clock: ClockOptions) -> anyhow::Result<AppS
         clock: clock_dyn,
         clock_control: control,
         programmes: Arc::new(programmes),
+        config: Arc::new(config),
     })
+}
+
+/// Starts the background worker; returns its stop switch and handle.
+pub fn start_worker(
+    state: &AppState,
+    mailer: conforme_mail::Mailer,
+    poll: std::time::Duration,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let worker = worker::Worker {
+        store: state.store.clone(),
+        clock: state.clock.clone(),
+        mailer,
+        public_url: state.config.public_url.clone(),
+    };
+    (tx, tokio::spawn(worker.run(rx, poll)))
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).

@@ -93,9 +93,11 @@ pub struct TestApp {
 pub async fn spawn_app(backend: Backend, clock: ClockOptions) -> TestApp {
     let db = FreshDb::new(backend).await;
     let store = open_store(&db.url).await.unwrap();
-    let state = app_state(store.clone(), clock).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let state = app_state(store.clone(), clock, conforme_web::WebConfig::new(&url))
+        .await
+        .unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(conforme_web::serve(listener, state, async {
         rx.await.ok();
