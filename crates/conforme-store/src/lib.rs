@@ -8,6 +8,7 @@ mod catalogue;
 mod jobs;
 mod journal;
 mod notifications;
+pub mod organisation_queries;
 mod organisations;
 
 pub use accounts::{ApiToken, EmailToken, NewUser, OneTimeCode, Session, User, UserField};

@@ -116,6 +116,17 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound("organisation".into()))
     }
 
+    pub async fn organisation_by_siret(&self, siret: &str) -> StoreResult<Option<Organisation>> {
+        let row = sqlx::query("SELECT id FROM organisations WHERE siret = $1")
+            .bind(siret)
+            .fetch_optional(self.pool())
+            .await?;
+        match row {
+            Some(r) => self.organisation(&r.try_get::<String, _>("id")?).await,
+            None => Ok(None),
+        }
+    }
+
     pub async fn organisation(&self, id: &str) -> StoreResult<Option<Organisation>> {
         let row = sqlx::query(
             "SELECT id, siret, identity, version, updated_at FROM organisations WHERE id = $1",

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
             get(get_requirement),
         )
         .route("/_clock", put(set_clock).get(get_clock))
+        .merge(crate::api_candidatures::router())
         .fallback(api_not_found)
 }
 
@@ -50,8 +51,16 @@ pub fn router() -> Router<AppState> {
         list_requirements,
         get_requirement,
         set_clock,
-        get_clock
+        get_clock,
+        crate::api_candidatures::list_candidatures,
+        crate::api_candidatures::create_candidature,
+        crate::api_candidatures::get_candidature,
+        crate::api_candidatures::update_dossier,
+        crate::api_candidatures::submit_candidature,
+        crate::api_candidatures::answer_complement,
+        crate::api_candidatures::list_messages
     ),
+    modifiers(&BearerAuth),
     components(schemas(
         Problem,
         FieldError,
@@ -71,10 +80,32 @@ pub fn router() -> Router<AppState> {
         ScenarioView,
         ProofView,
         ClockBody,
-        Health
+        Health,
+        crate::api_candidatures::CandidatureView,
+        crate::api_candidatures::CandidatureList,
+        crate::api_candidatures::CreateBody,
+        crate::api_candidatures::DossierBody,
+        crate::api_candidatures::VersionBody,
+        crate::api_candidatures::MessageView,
+        crate::api_candidatures::MessageList
     ))
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer-token scheme of the candidature endpoints.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .description(Some("API token from `conforme token create --user EMAIL` (scopes candidatures:read, candidatures:write)"))
+            .build();
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
 
 async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();

@@ -4,8 +4,10 @@
 
 pub mod accounts;
 pub mod api;
+pub mod api_candidatures;
 pub mod assets;
 pub mod auth;
+pub mod candidatures;
 pub mod error;
 pub mod format;
 pub mod pages;
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(accounts::router())
+        .merge(candidatures::router())
         .nest("/api/v1", api::router())
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::healthz))

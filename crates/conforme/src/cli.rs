@@ -65,6 +65,50 @@ pub enum Command {
     /// The tamper-evident journal.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Accounts (agency staff, operators, automation).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for automation (`Authorization: Bearer <token>`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. It has no password: a link to choose one is emailed (and printed),
+    /// valid 7 days. Roles: editor, instructor, committee-member, programme-admin,
+    /// payment-agent, establishment, admin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+        /// For an editor: the SIRET of an existing organisation to join.
+        #[arg(long)]
+        org: Option<String>,
+        /// Display name (default: the email's local part).
+        #[arg(long)]
+        name: Option<String>,
+        /// The editor may bind the organisation (charter, convention).
+        #[arg(long)]
+        legal_representative: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (shown once; only its hash is kept).
+    Create {
+        /// The user's email.
+        #[arg(long)]
+        user: String,
+        /// A name to recognise the token.
+        #[arg(long, default_value = "automation")]
+        name: String,
+        /// Scopes, comma-separated: candidatures:read, candidatures:write.
+        #[arg(long, default_value = "candidatures:read,candidatures:write")]
+        scopes: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -287,6 +331,30 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::User(UserCommand::Create {
+            email,
+            role,
+            org,
+            name,
+            legal_representative,
+        }) => {
+            let store = open_store(&url).await?;
+            prepare(&store, Utc::now()).await?;
+            create_user(
+                &store,
+                &email,
+                &role,
+                org.as_deref(),
+                name.as_deref(),
+                legal_representative,
+            )
+            .await
+        }
+        Command::Token(TokenCommand::Create { user, name, scopes }) => {
+            let store = open_store(&url).await?;
+            prepare(&store, Utc::now()).await?;
+            create_token(&store, &user, &name, &scopes).await
+        }
         Command::Journal(JournalCommand::Verify) => {
             let store = open_store(&url).await?;
             store.migrate().await?;
@@ -362,6 +430,148 @@ fn diff_report(diff: &conforme_domain::rem::diff::RemDiff) -> String {
         }
     }
     out
+}
+
+fn invalid(message: String) -> Failure {
+    Failure {
+        code: 3,
+        error: anyhow!(message),
+    }
+}
+
+async fn create_user(
+    store: &Store,
+    email: &str,
+    role: &str,
+    org: Option<&str>,
+    name: Option<&str>,
+    legal_representative: bool,
+) -> Result<(), Failure> {
+    use conforme_domain::account::Role;
+    let email =
+        conforme_domain::identifiers::Email::parse(email).map_err(|e| invalid(e.to_string()))?;
+    let role = Role::parse(role).ok_or_else(|| {
+        invalid(format!(
+            "rôle inconnu « {role} » ; rôles : {}",
+            Role::ALL
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let organisation_id = match org {
+        None => None,
+        Some(_) if role != Role::Editor => {
+            return Err(invalid("--org ne concerne que le rôle editor".into()));
+        }
+        Some(siret) => {
+            let siret = conforme_domain::identifiers::Siret::parse(siret)
+                .map_err(|e| invalid(e.to_string()))?;
+            let found = store
+                .organisation_by_siret(siret.as_str())
+                .await?
+                .ok_or_else(|| invalid(format!("aucune organisation de SIRET {siret}")))?;
+            Some(found.id)
+        }
+    };
+    let now = Utc::now();
+    let display = name
+        .map(str::to_string)
+        .unwrap_or_else(|| email.local_part().to_string());
+    let user = store
+        .create_user(
+            &conforme_store::NewUser {
+                email: email.as_str(),
+                display_name: &display,
+                role,
+                organisation_id: organisation_id.as_deref(),
+                legal_representative,
+                password_hash: None,
+                email_verified: true,
+            },
+            now,
+            &cli_actor(),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(m) => Failure {
+                code: 4,
+                error: anyhow!(m),
+            },
+            other => other.into(),
+        })?;
+    let token = conforme_web::secrets::random_token().map_err(|e| anyhow!("random: {e}"))?;
+    store
+        .issue_email_token(
+            &conforme_web::secrets::sha256_hex(&token),
+            &conforme_store::EmailToken {
+                purpose: conforme_web::accounts::PURPOSE_RESET.to_string(),
+                email: user.email.clone(),
+                user_id: Some(user.id.clone()),
+                organisation_id: None,
+                created_by: None,
+                expires_at: now + chrono::Duration::days(7),
+                used_at: None,
+            },
+            now,
+        )
+        .await?;
+    let link = format!(
+        "{}/mot-de-passe/nouveau?token={token}",
+        crate::public_url("127.0.0.1:8080")
+    );
+    store
+        .queue_email(
+            &user.email,
+            serde_json::json!({ "to": user.email, "template": "password_reset", "link": link }),
+            now,
+        )
+        .await?;
+    println!("Compte créé : {} ({}).", user.email, role.label());
+    println!(
+        "Lien pour choisir le mot de passe (valable 7 jours, aussi envoyé par courriel) :\n{link}"
+    );
+    Ok(())
+}
+
+async fn create_token(store: &Store, user: &str, name: &str, scopes: &str) -> Result<(), Failure> {
+    let email =
+        conforme_domain::identifiers::Email::parse(user).map_err(|e| invalid(e.to_string()))?;
+    let user = store
+        .user_by_email(email.as_str())
+        .await?
+        .ok_or_else(|| invalid(format!("aucun compte {email}")))?;
+    let mut parsed = vec![];
+    for s in scopes.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let scope = conforme_domain::policy::Scope::parse(s).ok_or_else(|| {
+            invalid(format!(
+                "portée inconnue « {s} » (candidatures:read, candidatures:write)"
+            ))
+        })?;
+        parsed.push(scope.as_str());
+    }
+    if parsed.is_empty() {
+        return Err(invalid("au moins une portée est nécessaire".into()));
+    }
+    let token = conforme_web::secrets::random_token().map_err(|e| anyhow!("random: {e}"))?;
+    store
+        .create_api_token(
+            &user.id,
+            name,
+            &conforme_web::secrets::sha256_hex(&token),
+            &parsed,
+            Utc::now(),
+            &cli_actor(),
+        )
+        .await?;
+    eprintln!(
+        "Jeton « {name} » créé pour {} ({}). Il ne sera plus affiché :",
+        user.email,
+        parsed.join(", ")
+    );
+    println!("{token}");
+    Ok(())
 }
 
 fn serde_json_string<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {

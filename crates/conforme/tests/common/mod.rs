@@ -83,6 +83,9 @@ impl FreshDb {
 
 pub struct TestApp {
     pub url: String,
+    pub mail_dir: PathBuf,
+    stop_worker: Option<tokio::sync::watch::Sender<bool>>,
+    worker: Option<tokio::task::JoinHandle<()>>,
     pub client: reqwest::Client,
     pub store: Store,
     db: Option<FreshDb>,
@@ -98,12 +101,25 @@ pub async fn spawn_app(backend: Backend, clock: ClockOptions) -> TestApp {
     let state = app_state(store.clone(), clock, conforme_web::WebConfig::new(&url))
         .await
         .unwrap();
+    let mail_dir = db.dir.path().join("mail");
+    let mailer = conforme_mail::Mailer::new(
+        conforme_mail::MailConfig::Files {
+            dir: mail_dir.clone(),
+        },
+        conforme_mail::DEFAULT_FROM,
+    )
+    .unwrap();
+    let (stop_worker, worker) =
+        conforme::start_worker(&state, mailer, std::time::Duration::from_millis(50));
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(conforme_web::serve(listener, state, async {
         rx.await.ok();
     }));
     TestApp {
         url,
+        mail_dir,
+        stop_worker: Some(stop_worker),
+        worker: Some(worker),
         client: reqwest::Client::new(),
         store,
         db: Some(db),
@@ -141,6 +157,12 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
+        if let Some(stop) = self.stop_worker.take() {
+            stop.send(true).ok();
+        }
+        if let Some(worker) = self.worker.take() {
+            worker.await.unwrap();
+        }
         self.store.close().await;
         if let Some(db) = self.db.take() {
             db.drop_now().await;
@@ -164,6 +186,157 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// A signed-in browser: a client carrying the session cookie, and the session's CSRF token.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub user: conforme_store::User,
+    pub base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    /// Posts a form, adding the CSRF token; does not follow redirects.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String, Option<String>) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let location = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (status, r.text().await.unwrap(), location)
+    }
+}
+
+impl TestApp {
+    /// Creates an account (email verified) and a session past its second factor, directly in
+    /// the store: for tests of what signed-in users may do. The login itself is tested through
+    /// the pages.
+    pub async fn browser_for(
+        &self,
+        email: &str,
+        role: conforme_domain::account::Role,
+        organisation_id: Option<&str>,
+        legal_representative: bool,
+    ) -> Browser {
+        let now = chrono::Utc::now();
+        let user = match self.store.user_by_email(email).await.unwrap() {
+            Some(u) => u,
+            None => self
+                .store
+                .create_user(
+                    &conforme_store::NewUser {
+                        email,
+                        display_name: email.split('@').next().unwrap(),
+                        role,
+                        organisation_id,
+                        legal_representative,
+                        password_hash: None,
+                        email_verified: true,
+                    },
+                    now,
+                    "test",
+                )
+                .await
+                .unwrap(),
+        };
+        let token = conforme_web::secrets::random_token().unwrap();
+        let csrf = conforme_web::secrets::random_token().unwrap();
+        let hash = conforme_web::secrets::sha256_hex(&token);
+        self.store
+            .create_session(
+                &hash,
+                &user.id,
+                &csrf,
+                now,
+                now + chrono::Duration::hours(12),
+            )
+            .await
+            .unwrap();
+        self.store.mark_second_factor(&hash, now).await.unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("conforme_session={token}").parse().unwrap(),
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            csrf,
+            user,
+            base: self.url.clone(),
+        }
+    }
+
+    /// The emails the platform wrote (file transport), decoded: (to, subject, text body).
+    pub fn emails(&self) -> Vec<(String, String, String)> {
+        let mut out = vec![];
+        let Ok(entries) = std::fs::read_dir(&self.mail_dir) else {
+            return out;
+        };
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        paths.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        for p in paths {
+            let raw = std::fs::read(&p).unwrap();
+            let Some(msg) = mail_parser::MessageParser::default().parse(&raw) else {
+                continue;
+            };
+            let to = msg
+                .to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_string();
+            let subject = msg.subject().unwrap_or_default().to_string();
+            let body = msg.body_text(0).map(|b| b.to_string()).unwrap_or_default();
+            out.push((to, subject, body));
+        }
+        out
+    }
+
+    /// Waits (bounded) until an email to `to` whose body contains `needle` arrives.
+    pub async fn wait_email(&self, to: &str, needle: &str) -> String {
+        for _ in 0..100 {
+            if let Some((_, _, body)) = self
+                .emails()
+                .into_iter()
+                .rev()
+                .find(|(t, _, b)| t == to && b.contains(needle))
+            {
+                return body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "no email to {to} containing « {needle} »: {:?}",
+            self.emails()
+        );
+    }
 }
 
 pub const BUNDLED_REM: &[u8] =
