@@ -228,7 +228,12 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     eprintln!("api: preparing the application on a fresh SQLite store");
     let store = conforme::open_store(&url).await?;
-    let state = conforme::app_state(store.clone(), conforme::ClockOptions::default()).await?;
+    let state = conforme::app_state(
+        store.clone(),
+        conforme::ClockOptions::default(),
+        conforme_web::WebConfig::new("http://127.0.0.1"),
+    )
+    .await?;
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -339,11 +344,12 @@ impl Report {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "{} rounds × {} requests per target after {} warm-up requests, {} concurrent \
+            "{} round{} × {} requests per target after {} warm-up requests, {} concurrent \
              client tasks, keep-alive connections, no compression requested. Requests/s is \
              the median over the rounds; latencies are over all {} requests of a target. The \
              ratios compare each target with the bare route measured in the same run.\n",
             o.rounds,
+            if o.rounds == 1 { "" } else { "s" },
             stats::thousands(o.requests as u64),
             stats::thousands(o.warmup as u64),
             o.concurrency,

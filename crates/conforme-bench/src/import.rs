@@ -338,7 +338,7 @@ impl Report {
             out,
             "Workbooks: **1×** = the bundled REM re-exported, {} requirements, {} proof lines, {}; \
              **{k}×** = `conforme_rem::scale(rem, {k})` exported the same way, {} requirements, \
-             {} proof lines, {}. Median of {} timed runs after one warm-up run (min–max in \
+             {} proof lines, {}. Median of {} timed run{} after one warm-up run (min–max in \
              parentheses). A time ratio of {k}× means linear cost.\n",
             stats::thousands(b.requirements as u64),
             stats::thousands(b.proof_lines as u64),
@@ -347,6 +347,7 @@ impl Report {
             stats::thousands(s.proof_lines as u64),
             stats::bytes(s.workbook.len()),
             self.repeat,
+            if self.repeat == 1 { "" } else { "s" },
         );
         let _ = writeln!(
             out,

@@ -11,11 +11,13 @@
 //! Code du travail (art. L3133-1). The local holidays of Alsace-Moselle (Good Friday,
 //! 26 December) are not part of the national calendar and are not counted.
 
+mod wording;
 use chrono::{
     DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDate, NaiveDateTime, NaiveTime,
     Offset, TimeZone, Utc, Weekday,
 };
 use chrono_tz::Tz;
+pub use wording::{french_deadline, french_instant};
 
 /// The time zone every rule is stated in.
 pub const PARIS: Tz = chrono_tz::Europe::Paris;

@@ -455,7 +455,7 @@ pub fn answer_complement(
     if now > due {
         return Err(TransitionError::TooLate(format!(
             "Le délai de réponse est dépassé depuis le {} (heure de Paris) : sans réponse dans les {COMPLEMENT_WORKING_DAYS} jours ouvrés, la candidature est rejetée.",
-            paris(due)
+            crate::calendar::french_deadline(due)
         )));
     }
     if blank(message) {

@@ -45,7 +45,11 @@ impl Siret {
         }
         let digits: Vec<u8> = compact.bytes().map(|b| b - b'0').collect();
         let valid = if compact.starts_with("356000000") {
-            digits.iter().map(|d| u32::from(*d)).sum::<u32>().is_multiple_of(5)
+            digits
+                .iter()
+                .map(|d| u32::from(*d))
+                .sum::<u32>()
+                .is_multiple_of(5)
         } else {
             luhn_ok(&digits)
         };

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod candidature;
 pub mod clock;
 pub mod identifiers;
+pub mod organisation;
 pub mod policy;
 pub mod programme;
 pub mod rem;

@@ -368,7 +368,7 @@ pub async fn ask_complement(
     let body = format!(
         "{}\n\nRéponse attendue au plus tard le {} (heure de Paris). {}",
         message.trim(),
-        paris_long(due),
+        crate::format::paris_deadline(due),
         rules::complement_rule()
     );
     let mut t = base_transition(c, new_state, "candidature.complement-requested");
@@ -549,7 +549,7 @@ fn row(c: &Candidature) -> CandidatureRow {
         },
         state: c.state.label().to_string(),
         deposited: c.deposited_at.map_or_else(|| "—".into(), paris_short),
-        due: c.complement_due_at.map(paris_short),
+        due: c.complement_due_at.map(crate::format::paris_deadline),
     }
 }
 
@@ -845,9 +845,13 @@ async fn candidature_page(
         fields: dossier_fields(&c.dossier),
         thread,
         history,
-        due: c
-            .complement_due_at
-            .map(|d| (paris_long(d), d.to_rfc3339(), crate::format::iso(d))),
+        due: c.complement_due_at.map(|d| {
+            (
+                crate::format::paris_deadline(d),
+                d.to_rfc3339(),
+                crate::format::iso(d),
+            )
+        }),
         now_iso: crate::format::iso(now),
         rule: rules::complement_rule(),
         deadline_rule: if c.deposited_at.is_none() {
@@ -1022,6 +1026,7 @@ impl DossierPage {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn dossier_page(
     layout: Layout,
     auth: &Auth,

@@ -1,37 +1,16 @@
-//! How instants and durations are written for French readers (Europe/Paris).
+//! How instants are written for French readers (Europe/Paris).
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
-use conforme_domain::calendar::to_paris;
-
-const WEEKDAYS: [&str; 7] = [
-    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-];
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
+use chrono::{DateTime, Utc};
+use conforme_domain::calendar::{french_deadline, french_instant, to_paris};
 
 /// "mardi 31 mars 2026 à 12 h 00" (Paris time); midnight is written as the date alone.
 pub fn paris_long(instant: DateTime<Utc>) -> String {
-    let t = to_paris(instant);
-    let day = WEEKDAYS[t.weekday().num_days_from_monday() as usize];
-    let month = MONTHS[t.month0() as usize];
-    let date = format!("{day} {} {month} {}", t.day(), t.year());
-    if t.hour() == 0 && t.minute() == 0 {
-        date
-    } else {
-        format!("{date} à {} h {:02}", t.hour(), t.minute())
-    }
+    french_instant(instant)
+}
+
+/// A due time: "vendredi 10 avril 2026 à 24 h 00" for a delay ending at midnight.
+pub fn paris_deadline(instant: DateTime<Utc>) -> String {
+    french_deadline(instant)
 }
 
 /// "31/03/2026 12:00" (Paris time).
@@ -62,5 +41,6 @@ mod tests {
             .single()
             .expect("instant");
         assert_eq!(paris_long(midnight), "mardi 1 juillet 2025");
+        assert_eq!(paris_deadline(midnight), "lundi 30 juin 2025 à 24 h 00");
     }
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod candidatures;
 pub mod error;
 pub mod format;
+pub mod organisation;
 pub mod pages;
 pub mod query;
 pub mod secrets;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(accounts::router())
+        .merge(organisation::router())
         .merge(candidatures::router())
         .nest("/api/v1", api::router())
         .route("/healthz", get(api::healthz))

@@ -174,7 +174,7 @@ impl Worker {
         let reason = format!(
             "Rejet automatique : aucune réponse à la demande de complément dans le délai de {} jours ouvrés (échéance : {}).",
             candidature::COMPLEMENT_WORKING_DAYS,
-            conforme_domain::calendar::to_paris(due).format("%d/%m/%Y à %H:%M")
+            conforme_domain::calendar::french_deadline(due)
         );
         let notifications = self
             .members_notifications(
@@ -233,7 +233,7 @@ impl Worker {
             let body = format!(
                 "La réponse à la demande de complément sur la candidature {} est attendue au plus tard le {} (heure de Paris). {}",
                 c.reference,
-                conforme_domain::calendar::to_paris(due).format("%d/%m/%Y à %H:%M"),
+                conforme_domain::calendar::french_deadline(due),
                 candidature::complement_rule()
             );
             for n in self

@@ -94,7 +94,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(backend: Backend, clock: ClockOptions) -> TestApp {
-    let db = FreshDb::new(backend).await;
+    spawn_on(FreshDb::new(backend).await, clock).await
+}
+
+/// Starts the platform (server and worker) on an existing database.
+pub async fn spawn_on(db: FreshDb, clock: ClockOptions) -> TestApp {
     let store = open_store(&db.url).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -149,8 +153,15 @@ impl TestApp {
         (status, r.text().await.unwrap())
     }
 
-    /// Stops the server gracefully, then drops the database.
-    pub async fn stop(mut self) {
+    /// Stops the server and the worker, keeping the database, and starts them again on it with
+    /// a clock starting at `now` (a restart of the platform).
+    pub async fn restart(mut self, clock: ClockOptions) -> TestApp {
+        self.halt().await;
+        let db = self.db.take().unwrap();
+        spawn_on(db, clock).await
+    }
+
+    async fn halt(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             tx.send(()).ok();
         }
@@ -164,6 +175,28 @@ impl TestApp {
             worker.await.unwrap();
         }
         self.store.close().await;
+    }
+
+    /// Moves the platform clock (the app must run with `control: true`).
+    pub async fn set_clock(&self, rfc3339: &str) {
+        let r = self
+            .client
+            .put(format!("{}/api/v1/_clock", self.url))
+            .json(&serde_json::json!({ "now": rfc3339 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "clock control enabled");
+    }
+
+    /// Lets the worker run what is due (it polls every 50 ms).
+    pub async fn settle(&self) {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+
+    /// Stops the server gracefully, then drops the database.
+    pub async fn stop(mut self) {
+        self.halt().await;
         if let Some(db) = self.db.take() {
             db.drop_now().await;
         }
