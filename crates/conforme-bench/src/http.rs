@@ -232,6 +232,10 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
         store.clone(),
         conforme::ClockOptions::default(),
         conforme_web::WebConfig::new("http://127.0.0.1"),
+        conforme_files::FileStore::open(&conforme_files::FileStoreConfig::Local {
+            root: dir.path().join("files"),
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
     )
     .await?;
 

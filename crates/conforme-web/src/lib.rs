@@ -43,6 +43,8 @@ pub struct AppState {
     /// The validated programmes, in display order; loaded at start.
     pub programmes: Arc<Vec<Programme>>,
     pub config: Arc<WebConfig>,
+    /// Where attachments are kept.
+    pub files: conforme_files::FileStore,
 }
 
 /// Settings of the web layer.

@@ -630,6 +630,11 @@ async fn serve(url: &str, data_dir: &Path, args: ServeArgs) -> Result<(), Failur
         .with_context(|| format!("écoute sur {}", args.listen))?;
     let addr = listener.local_addr()?;
     let config = WebConfig::new(&crate::public_url(&addr.to_string()));
+    let files_config = conforme_files::FileStoreConfig::from_env(&data_dir.join("files"))
+        .map_err(|e| anyhow!("configuration du stockage des fichiers : {e}"))?;
+    let files = conforme_files::FileStore::open(&files_config)
+        .map_err(|e| anyhow!("stockage des fichiers : {e}"))?;
+    tracing::info!(files = %files_config, "file store");
     let state = app_state(
         store.clone(),
         ClockOptions {
@@ -637,6 +642,7 @@ async fn serve(url: &str, data_dir: &Path, args: ServeArgs) -> Result<(), Failur
             control: args.clock_control,
         },
         config,
+        files,
     )
     .await?;
     tracing::info!(%addr, database = %conforme_store::redact(url), now = %state.clock.now(), clock_control = args.clock_control, "Conforme listening");

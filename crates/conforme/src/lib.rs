@@ -170,6 +170,7 @@ pub async fn app_state(
     store: Store,
     clock: ClockOptions,
     config: WebConfig,
+    files: conforme_files::FileStore,
 ) -> anyhow::Result<AppState> {
     let (clock_dyn, control): (Arc<dyn Clock>, Option<Arc<SettableClock>>) =
         match (clock.now, clock.control) {
@@ -186,6 +187,7 @@ pub async fn app_state(
         clock_control: control,
         programmes: Arc::new(programmes),
         config: Arc::new(config),
+        files,
     })
 }
 

@@ -102,9 +102,19 @@ pub async fn spawn_on(db: FreshDb, clock: ClockOptions) -> TestApp {
     let store = open_store(&db.url).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = app_state(store.clone(), clock, conforme_web::WebConfig::new(&url))
-        .await
-        .unwrap();
+    let files_root = db.dir.path().join("files");
+    let files = conforme_files::FileStore::open(&conforme_files::FileStoreConfig::Local {
+        root: files_root.clone(),
+    })
+    .unwrap();
+    let state = app_state(
+        store.clone(),
+        clock,
+        conforme_web::WebConfig::new(&url),
+        files,
+    )
+    .await
+    .unwrap();
     let mail_dir = db.dir.path().join("mail");
     let mailer = conforme_mail::Mailer::new(
         conforme_mail::MailConfig::Files {
