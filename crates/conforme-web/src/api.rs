@@ -58,7 +58,9 @@ pub fn router() -> Router<AppState> {
         crate::api_candidatures::update_dossier,
         crate::api_candidatures::submit_candidature,
         crate::api_candidatures::answer_complement,
-        crate::api_candidatures::list_messages
+        crate::api_candidatures::list_messages,
+        crate::attachments::upload_attachment,
+        crate::attachments::download_attachment
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -87,7 +89,8 @@ pub fn router() -> Router<AppState> {
         crate::api_candidatures::DossierBody,
         crate::api_candidatures::VersionBody,
         crate::api_candidatures::MessageView,
-        crate::api_candidatures::MessageList
+        crate::api_candidatures::MessageList,
+        crate::attachments::AttachmentView
     ))
 )]
 pub struct ApiDoc;

@@ -30,6 +30,12 @@ pub struct Auth {
 }
 
 impl Auth {
+    /// The platform acting for a user outside any request (demo data, operations): the same
+    /// policy applies.
+    pub fn acting_as(user: User) -> Self {
+        Self::from_user(user, None, None, None)
+    }
+
     fn from_user(
         user: User,
         scopes: Option<Vec<Scope>>,

@@ -687,6 +687,7 @@ struct CandidaturePage {
     decision: Option<String>,
     errors: Vec<String>,
     csrf: String,
+    pieces: crate::attachments::Pieces,
 }
 
 fn action_label(action: &str) -> String {
@@ -867,6 +868,7 @@ async fn candidature_page(
         decision: c.decision_reason.clone(),
         errors,
         csrf: auth.csrf_token(),
+        pieces: crate::attachments::pieces(state, auth, c).await?,
     })
 }
 
@@ -998,7 +1000,7 @@ struct ProfileOption {
 
 #[derive(Template)]
 #[template(path = "dossier.html")]
-struct DossierPage {
+pub(crate) struct DossierPage {
     layout: Layout,
     id: String,
     reference: String,
@@ -1012,6 +1014,7 @@ struct DossierPage {
     errors: Vec<String>,
     saved: bool,
     csrf: String,
+    pieces: crate::attachments::Pieces,
 }
 
 impl DossierPage {
@@ -1027,7 +1030,7 @@ impl DossierPage {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn dossier_page(
+pub(crate) fn dossier_page(
     layout: Layout,
     auth: &Auth,
     c: &Candidature,
@@ -1037,6 +1040,7 @@ fn dossier_page(
     problems: Vec<FieldProblem>,
     errors: Vec<String>,
     saved: bool,
+    pieces: crate::attachments::Pieces,
 ) -> DossierPage {
     DossierPage {
         layout,
@@ -1074,6 +1078,7 @@ fn dossier_page(
         errors,
         saved,
         csrf: auth.csrf_token(),
+        pieces,
     }
 }
 
@@ -1091,7 +1096,8 @@ async fn edit_dossier(
     }
     let programme = programme_of(&state, &c)?;
     let layout = Layout::of(&state, "espace", Some(&auth)).await?;
-    let problems = c.dossier.problems(programme);
+    // A draft never saved shows no errors yet: the fields are simply to be filled.
+    let problems = if c.version > 1 { c.dossier.problems(programme) } else { vec![] };
     let page = dossier_page(
         layout,
         &auth,
@@ -1102,6 +1108,7 @@ async fn edit_dossier(
         problems,
         vec![],
         false,
+        crate::attachments::pieces(&state, &auth, &c).await?,
     );
     Ok(Html(page.render()?).into_response())
 }
@@ -1244,6 +1251,7 @@ async fn save_dossier(
                 vec![],
                 errors,
                 false,
+                crate::attachments::pieces(&state, &auth, &c).await?,
             );
             return Ok((
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -1273,6 +1281,7 @@ async fn save_dossier(
                 problems,
                 vec![],
                 true,
+                crate::attachments::pieces(&state, &auth, &saved).await?,
             );
             Ok(Html(page.render()?).into_response())
         }
@@ -1294,6 +1303,7 @@ async fn save_dossier(
                 vec![],
                 vec![e.to_string()],
                 false,
+                crate::attachments::pieces(&state, &auth, &c).await?,
             );
             Ok((status, Html(page.render()?)).into_response())
         }

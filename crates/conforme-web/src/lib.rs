@@ -2,14 +2,18 @@
 //! document, health checks, and the server's start and graceful stop.
 #![forbid(unsafe_code)]
 
+pub mod account_security;
 pub mod accounts;
 pub mod api;
 pub mod api_candidatures;
 pub mod assets;
+pub mod attachments;
 pub mod auth;
 pub mod candidatures;
+pub mod demo;
 pub mod error;
 pub mod format;
+pub mod oidc;
 pub mod organisation;
 pub mod pages;
 pub mod query;
@@ -56,6 +60,11 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The name of the OpenID Connect provider offered on the login page, when one is set up.
     pub oidc_label: Option<String>,
+    /// The OpenID Connect provider users may log in with, when one is set up.
+    pub oidc: Option<oidc::OidcSettings>,
+    /// Demonstration mode: the folder the emails are written to, shown at `/demo/courriels`
+    /// so that a newcomer reads the codes and links without a mail server. Never in production.
+    pub demo_mail_dir: Option<std::path::PathBuf>,
 }
 
 impl WebConfig {
@@ -65,7 +74,16 @@ impl WebConfig {
             secure_cookies: public_url.starts_with("https://"),
             public_url,
             oidc_label: None,
+            oidc: None,
+            demo_mail_dir: None,
         }
+    }
+
+    /// Offers login through an OpenID Connect provider (its label goes on the login page).
+    pub fn with_oidc(mut self, settings: Option<oidc::OidcSettings>) -> Self {
+        self.oidc_label = settings.as_ref().map(|s| s.label.clone());
+        self.oidc = settings;
+        self
     }
 }
 
@@ -80,13 +98,23 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::router())
         .merge(accounts::router())
+        .merge(account_security::router())
+        .merge(oidc::router())
         .merge(organisation::router())
         .merge(candidatures::router())
+        .merge(demo::router())
         .nest("/api/v1", api::router())
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::healthz))
         .merge(assets::router())
         .fallback(pages::not_found)
+        // 1 MiB and 30 s for every request but the attachments', which set their own limits.
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .merge(attachments::router())
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -101,11 +129,6 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -269,9 +269,12 @@ fn field_groups(
                 .map(|name| {
                     let (kind, autocomplete, hint) = field_shape(name);
                     let value = values.field(name).to_string();
+                    // Spacing is not a difference (a SIRET is shown grouped, stored compact).
+                    let glue = if *name == "siret" { "" } else { " " };
+                    let compact = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(glue);
                     let saved_meanwhile = saved
                         .map(|s| s.field(name))
-                        .filter(|s| s.trim() != value.trim())
+                        .filter(|s| compact(s) != compact(&value))
                         .map(|s| {
                             if s.is_empty() {
                                 "(vide)".to_string()
@@ -620,7 +623,8 @@ struct OrganisationPage {
     layout: Layout,
     csrf: String,
     readonly: bool,
-    done: Option<&'static str>,
+    /// A confirmation and the section it belongs to.
+    done: Option<(&'static str, &'static str)>,
     /// The section whose form failed: the page says so at the top.
     focus: Option<&'static str>,
     company_name: String,
@@ -642,6 +646,11 @@ struct OrganisationPage {
 }
 
 impl OrganisationPage {
+    /// The confirmation to show at the top of `section`, if any.
+    fn done_in(&self, section: &str) -> Option<&'static str> {
+        self.done.filter(|(_, s)| *s == section).map(|(m, _)| m)
+    }
+
     fn focus_label(&self) -> &'static str {
         match self.focus {
             Some("identite") => "Identité de l'éditeur",
@@ -658,18 +667,30 @@ struct DoneQuery {
     fait: Option<String>,
 }
 
-fn done_message(key: &str) -> Option<&'static str> {
+/// The confirmation after a change, and the section it is shown in (the redirect scrolls
+/// there): `haut` for the top of the page.
+fn done_message(key: &str) -> Option<(&'static str, &'static str)> {
     Some(match key {
-        "creee" => {
-            "L'organisation est créée. Invitez vos collègues et, si vous êtes le représentant légal, acceptez la charte des dispositifs auxquels vous candidatez."
-        }
-        "identite" => "L'identité de l'organisation est enregistrée.",
-        "invitation" => "L'invitation est envoyée. Le lien reçu par courriel est valable 7 jours.",
-        "membre" => "Le membre est ajouté au groupement solidaire.",
-        "membre-retire" => "Le membre est retiré du groupement solidaire.",
-        "distributeur" => "Le distributeur mandaté est ajouté.",
-        "distributeur-retire" => "Le distributeur mandaté est retiré.",
-        "bienvenue" => "Vous avez rejoint l'organisation.",
+        "creee" => (
+            "L'organisation est créée. Invitez vos collègues et, si vous êtes le représentant légal, acceptez la charte des dispositifs auxquels vous candidatez.",
+            "haut",
+        ),
+        "identite" => ("L'identité de l'organisation est enregistrée.", "identite"),
+        "invitation" => (
+            "L'invitation est envoyée. Le lien reçu par courriel est valable 7 jours.",
+            "membres",
+        ),
+        "membre" => (
+            "Le membre est ajouté au groupement solidaire.",
+            "groupement",
+        ),
+        "membre-retire" => (
+            "Le membre est retiré du groupement solidaire.",
+            "groupement",
+        ),
+        "distributeur" => ("Le distributeur mandaté est ajouté.", "distributeurs"),
+        "distributeur-retire" => ("Le distributeur mandaté est retiré.", "distributeurs"),
+        "bienvenue" => ("Vous avez rejoint l'organisation.", "haut"),
         _ => return None,
     })
 }
@@ -763,7 +784,12 @@ async fn organisation_page(
         .collect();
     let id = &organisation.identity;
     Ok(OrganisationPage {
-        layout: Layout::of(state, "espace", Some(auth)).await?,
+        layout: Layout::of(
+            state,
+            if readonly { "instruction" } else { "espace" },
+            Some(auth),
+        )
+        .await?,
         csrf: auth.csrf_token(),
         readonly,
         done: None,
@@ -784,7 +810,14 @@ async fn organisation_page(
             })
             .collect(),
         identity: IdentityView {
-            groups: field_groups(id, &[], None),
+            groups: field_groups(
+                &EditorIdentity {
+                    siret: siret_display(&id.siret),
+                    ..id.clone()
+                },
+                &[],
+                None,
+            ),
             errors: vec![],
             notice: None,
             version: organisation.version,

@@ -65,6 +65,15 @@ pub enum Command {
     /// The tamper-evident journal.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Serve a demonstration: its own database under DATA_DIR/demo with demo accounts (an
+    /// editor, an instructor, an administrator) and candidatures at various stages; the clock
+    /// starts on 12 September 2024 and can be moved (PUT /api/v1/_clock); emails are shown at
+    /// /demo/courriels.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "CONFORME_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
     /// Accounts (agency staff, operators, automation).
     #[command(subcommand)]
     User(UserCommand),
@@ -224,6 +233,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
     let url = cli.global.database_url();
     match cli.command {
         Command::Serve(args) => serve(&url, &cli.global.data_dir, args).await,
+        Command::Demo { listen } => run_demo(&cli.global, &listen).await,
         Command::Migrate => {
             let store = open_store(&url).await?;
             let programmes = prepare(&store, Utc::now()).await?;
@@ -621,6 +631,36 @@ async fn rem_side(arg: &str, url: &str, store: &mut Option<Store>) -> Result<Rem
         Some(s) => stored_rem(s, programme, version).await,
         None => Err(anyhow!("base de données indisponible").into()),
     }
+}
+
+async fn run_demo(global: &Global, listen: &str) -> Result<(), Failure> {
+    let dir = global.data_dir.join("demo");
+    let url = global.database_url.clone().unwrap_or_else(|| default_database_url(&dir));
+    let store = open_store(&url).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("écoute sur {listen}"))?;
+    let addr = listener.local_addr()?;
+    let mut config = WebConfig::new(&crate::public_url(&addr.to_string()));
+    let mail_dir = dir.join("mail");
+    config.demo_mail_dir = Some(mail_dir.clone());
+    let files = conforme_files::FileStore::open(&conforme_files::FileStoreConfig::Local { root: dir.join("files") })
+        .map_err(|e| anyhow!("stockage des fichiers : {e}"))?;
+    let state = app_state(store.clone(), ClockOptions { now: Some(crate::demo::start()?), control: true }, config, files).await?;
+    let seeded = crate::demo::seed(&state).await?;
+    let mailer = conforme_mail::Mailer::new(conforme_mail::MailConfig::Files { dir: mail_dir }, conforme_mail::DEFAULT_FROM)
+        .map_err(|e| anyhow!("{e}"))?;
+    let (stop_worker, worker) = crate::start_worker(&state, mailer, std::time::Duration::from_secs(1));
+    println!("Démonstration Conforme : http://{addr}{}", if seeded { " (données créées)" } else { "" });
+    println!("  Comptes (mot de passe {}) :", crate::demo::PASSWORD);
+    println!("    {}  éditeur, représentant légal d'« Éditions Démo Santé SAS »", crate::demo::EDITOR);
+    println!("    {}  instructeur de l'ANS", crate::demo::INSTRUCTOR);
+    println!("    {}  administrateur", crate::demo::ADMIN);
+    println!("  Les codes de connexion et les liens envoyés par courriel s'affichent sur http://{addr}/demo/courriels");
+    println!("  Horloge de démonstration : {} ; la déplacer : PUT /api/v1/_clock {{\"now\": \"<RFC 3339>\"}}", state.clock.now());
+    conforme_web::serve(listener, state, shutdown_signal()).await?;
+    stop_worker.send(true).ok();
+    worker.await.ok();
+    store.close().await;
+    Ok(())
 }
 
 async fn serve(url: &str, data_dir: &Path, args: ServeArgs) -> Result<(), Failure> {

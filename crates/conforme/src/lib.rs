@@ -5,6 +5,7 @@
 
 pub mod bundled;
 pub mod cli;
+pub mod demo;
 pub mod worker;
 
 use anyhow::Context;

@@ -43,7 +43,7 @@ fn identity_fields(company: &str, siret: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn pairs(fields: &[(&'static str, String)]) -> Vec<(&'static str, &str)> {
+fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
@@ -112,10 +112,7 @@ async fn create_organisation(backend: Backend) {
 
     let (status, _, location) = anonymous_get(&app, "/organisation").await;
     assert_eq!(status, 303);
-    assert_eq!(
-        location.as_deref(),
-        Some("/connexion?suite=%2Forganisation")
-    );
+    assert_eq!(location.as_deref(), Some("/connexion?suite=/organisation"));
 
     let a = app
         .browser_for("anne@editeur-a.fr", Role::Editor, None, false)
@@ -123,7 +120,7 @@ async fn create_organisation(backend: Backend) {
     let (status, form) = a.get("/organisation").await;
     assert_eq!(status, 200);
     assert!(
-        form.contains("Créer l&#x27;espace de votre organisation"),
+        form.contains("Créer l'espace de votre organisation"),
         "{form}"
     );
     for (name, _) in conforme_domain::candidature::EDITOR_FIELDS {
@@ -139,7 +136,7 @@ async fn create_organisation(backend: Backend) {
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("2 points à corriger"), "{body}");
     assert!(
-        body.contains("SIRET : le SIRET « 13000940500022 » n&#x27;est pas valide"),
+        body.contains("SIRET : le SIRET « 13000940500022 » n&#39;est pas valide"),
         "{body}"
     );
     assert!(body.contains("champ obligatoire"));
@@ -190,7 +187,7 @@ async fn create_organisation(backend: Backend) {
 
     let (status, page) = a.get("/organisation?fait=creee").await;
     assert_eq!(status, 200);
-    assert!(page.contains("L&#x27;organisation est créée"), "{page}");
+    assert!(page.contains("L&#39;organisation est créée"), "{page}");
     assert!(page.contains("<h1>Éditeur A</h1>"));
     assert!(page.contains("SIRET 130 009 405 00023"));
     assert!(page.contains("anne@editeur-a.fr"));
@@ -359,9 +356,9 @@ async fn only_members_see_their_organisation(backend: Backend) {
     let (status, body) = i.get(&format!("/organisations/{org_a}")).await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Éditeur A") && body.contains("Distrib A"));
-    assert!(body.contains("Consultation par l&#x27;Agence"));
+    assert!(body.contains("Consultation par l'Agence"));
     assert!(
-        !body.contains("Enregistrer l&#x27;identité")
+        !body.contains("Enregistrer l'identité")
             && !body.contains("<form method=\"post\" action=\"/organisation")
     );
     assert_eq!(i.get("/organisations/nope").await.0, 404);
@@ -396,7 +393,7 @@ async fn identity_updates_refuse_stale_forms(backend: Backend) {
         .await;
     assert_eq!(status, 422, "{body}");
     assert!(
-        body.contains("Téléphone du représentant légal : « 12 » n&#x27;est pas un numéro"),
+        body.contains("Téléphone du représentant légal : « 12 » n&#39;est pas un numéro"),
         "{body}"
     );
     assert!(body.contains("value=\"Nouveau nom\""));
@@ -425,7 +422,7 @@ async fn identity_updates_refuse_stale_forms(backend: Backend) {
         .await;
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("Formulaire périmé"));
-    assert!(body.contains("rien n&#x27;a été enregistré"));
+    assert!(body.contains("rien n&#39;a été enregistré"));
     assert!(body.contains("value=\"Éditeur A (ancien onglet)\""));
     assert!(body.contains("Valeur enregistrée entre-temps : Éditeur A SAS"));
     assert!(
@@ -472,7 +469,7 @@ async fn members_are_invited_by_email(backend: Backend) {
         .await;
     assert_eq!(status, 422);
     assert!(
-        body.contains("Adresse électronique : « pas-une-adresse » n&#x27;est pas une adresse"),
+        body.contains("Adresse électronique : « pas-une-adresse » n&#39;est pas une adresse"),
         "{body}"
     );
     assert!(body.contains("value=\"pas-une-adresse\""));
@@ -517,7 +514,7 @@ async fn members_are_invited_by_email(backend: Backend) {
         "{body}"
     );
     assert!(
-        body.contains("/connexion?suite=%2Finvitation%3Ftoken%3D"),
+        body.contains("/connexion?suite=/invitation%3Ftoken%3D"),
         "{body}"
     );
 
@@ -570,7 +567,7 @@ async fn members_are_invited_by_email(backend: Backend) {
     assert!(org_actions.contains(&"organisation.member-invited".to_string()));
     assert!(org_actions.contains(&"organisation.member-joined".to_string()));
     let (_, page) = bob.get("/organisation?fait=bienvenue").await;
-    assert!(page.contains("Vous avez rejoint l&#x27;organisation"));
+    assert!(page.contains("Vous avez rejoint l&#39;organisation"));
     assert!(page.contains("bob@editeur-a.fr") && page.contains("(vous)"));
 
     // The link serves once.
@@ -598,7 +595,7 @@ async fn members_are_invited_by_email(backend: Backend) {
         )
         .await;
     assert_eq!(status, 422);
-    assert!(body.contains("seul un représentant légal de l&#x27;organisation peut inviter un autre représentant légal"), "{body}");
+    assert!(body.contains("seul un représentant légal de l&#39;organisation peut inviter un autre représentant légal"), "{body}");
     let (status, _, _) = bob
         .post(
             "/organisation/invitations",
@@ -717,7 +714,7 @@ async fn solidarity_group_and_distributors(backend: Backend) {
         "{body}"
     );
     assert!(body.contains("Début du mandat : champ obligatoire"));
-    assert!(body.contains("Fin du mandat : « 2026-02-30 » n&#x27;est pas une date valide"));
+    assert!(body.contains("Fin du mandat : « 2026-02-30 » n&#39;est pas une date valide"));
     assert!(app.store.distributors(&org).await.unwrap().is_empty());
 
     let (status, _, location) = a
@@ -841,7 +838,7 @@ async fn the_legal_representative_accepts_the_charter(backend: Backend) {
     // The text is public.
     let (status, public, _) = anonymous_get(&app, path).await;
     assert_eq!(status, 200);
-    assert!(public.contains("Charte d&#x27;engagement du SONS HOP-DPI-Va2"));
+    assert!(public.contains("Charte d&#39;engagement du SONS HOP-DPI-Va2"));
     assert!(public.contains("Exactitude des déclarations") && public.contains("Référencé Ségur"));
     assert!(!public.contains("name=\"accept\""));
     assert_eq!(anonymous_get(&app, "/dispositifs/NOPE/charte").await.0, 404);
