@@ -241,7 +241,9 @@ async fn remove(
             &state,
             &auth,
             None,
-            vec!["Code incorrect : saisissez le code que l'application affiche en ce moment.".into()],
+            vec![
+                "Code incorrect : saisissez le code que l'application affiche en ce moment.".into(),
+            ],
         )
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());

@@ -79,10 +79,7 @@ pub const PIECE_FIELDS: [(&str, &str); 3] = [
         "Preuve de la demande d'homologation CNDA",
     ),
     ("documentation", "Documentation des fonctions minimales"),
-    (
-        "wave1_attestation",
-        "Attestation de référencement vague 1",
-    ),
+    ("wave1_attestation", "Attestation de référencement vague 1"),
 ];
 
 /// The upload limits of a dossier piece.
@@ -294,9 +291,11 @@ async fn record(
             .store
             .insert_attachment(&attachment, &actor(auth))
             .await?;
-        let current = state.store.candidature(&c.id).await?.ok_or_else(|| {
-            AppError::NotFound("Cette candidature n'existe plus.".into())
-        })?;
+        let current = state
+            .store
+            .candidature(&c.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Cette candidature n'existe plus.".into()))?;
         if !current.state.editable() {
             return Err(not_editable(current.state));
         }
@@ -306,13 +305,15 @@ async fn record(
             .store
             .save_dossier(&c.id, current.version, &dossier, now, &actor(auth))
             .await
-            .map_err(|e| match e {
+            .map_err(|e| {
+                match e {
                 StoreError::Stale(_) => AppError::Conflict(
                     "Le dossier a été modifié pendant l'envoi : le fichier n'a pas été enregistré. \
                      Rechargez la page et envoyez-le de nouveau."
                         .into(),
                 ),
                 other => other.into(),
+            }
             })?;
         Ok(())
     }
@@ -579,8 +580,7 @@ async fn upload_page(
     auth.may(&Action::UploadAttachment {
         organisation_id: &c.organisation_id,
     })?;
-    let mut multipart =
-        multipart.map_err(|e| AppError::bad_field("file", e.body_text()))?;
+    let mut multipart = multipart.map_err(|e| AppError::bad_field("file", e.body_text()))?;
     let refusal = if !c.state.editable() {
         Some(Refusal::from(not_editable(c.state)))
     } else if declared_length(&headers).is_some_and(|n| n > MAX_PIECE_BYTES + FORM_OVERHEAD) {
@@ -684,7 +684,10 @@ async fn serve(state: &AppState, a: &Attachment) -> Result<Response, AppError> {
         HeaderValue::from_static(served_type(&a.content_type)),
     );
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    headers.insert(header::CONTENT_DISPOSITION, content_disposition(&a.file_name));
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(&a.file_name),
+    );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -786,7 +789,10 @@ fn disposition_file_name(value: &str) -> Option<String> {
             let unquoted = v
                 .strip_prefix('"')
                 .and_then(|s| s.strip_suffix('"'))
-                .map_or_else(|| v.to_string(), |s| s.replace("\\\"", "\"").replace("\\\\", "\\"));
+                .map_or_else(
+                    || v.to_string(),
+                    |s| s.replace("\\\"", "\"").replace("\\\\", "\\"),
+                );
             plain = Some(unquoted);
         }
     }
@@ -815,8 +821,9 @@ pub(crate) async fn upload_attachment(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let not_found =
-        || AppError::NotFound("Cette candidature n'existe pas ou ne vous est pas accessible.".into());
+    let not_found = || {
+        AppError::NotFound("Cette candidature n'existe pas ou ne vous est pas accessible.".into())
+    };
     let c = state.store.candidature(&id).await?.ok_or_else(not_found)?;
     auth.may(&Action::UploadAttachment {
         organisation_id: &c.organisation_id,
@@ -901,7 +908,10 @@ mod tests {
 
     #[test]
     fn sanitises_file_names() {
-        assert_eq!(sanitise_file_name("preuve.pdf", "application/pdf"), "preuve.pdf");
+        assert_eq!(
+            sanitise_file_name("preuve.pdf", "application/pdf"),
+            "preuve.pdf"
+        );
         assert_eq!(
             sanitise_file_name("C:\\Users\\moi\\Preuve CNDA.pdf", "application/pdf"),
             "Preuve CNDA.pdf"
@@ -921,7 +931,10 @@ mod tests {
         let kept = sanitise_file_name(&long, "application/pdf");
         assert_eq!(kept.chars().count(), 200);
         assert!(kept.ends_with(".pdf"));
-        assert_eq!(sanitise_file_name(&"x".repeat(250), "text/plain").len(), 200);
+        assert_eq!(
+            sanitise_file_name(&"x".repeat(250), "text/plain").len(),
+            200
+        );
     }
 
     #[test]
@@ -952,7 +965,11 @@ mod tests {
             "attachment; filename=\"Preuve _ CNDA _.pdf\"; filename*=UTF-8''Preuve%20%C2%AB%20CNDA%20%C2%BB.pdf"
         );
         let v = content_disposition("a\"b;c.pdf");
-        assert!(v.to_str().unwrap_or_default().contains("filename=\"a_b;c.pdf\""));
+        assert!(
+            v.to_str()
+                .unwrap_or_default()
+                .contains("filename=\"a_b;c.pdf\"")
+        );
     }
 
     #[test]
@@ -961,7 +978,10 @@ mod tests {
         assert_eq!(served_type("text/plain"), "text/plain; charset=utf-8");
         assert_eq!(served_type("text/html"), "application/octet-stream");
         assert_eq!(served_type("image/svg+xml"), "application/octet-stream");
-        assert_eq!(served_type("application/x-executable"), "application/octet-stream");
+        assert_eq!(
+            served_type("application/x-executable"),
+            "application/octet-stream"
+        );
     }
 
     #[test]

@@ -1097,7 +1097,11 @@ async fn edit_dossier(
     let programme = programme_of(&state, &c)?;
     let layout = Layout::of(&state, "espace", Some(&auth)).await?;
     // A draft never saved shows no errors yet: the fields are simply to be filled.
-    let problems = if c.version > 1 { c.dossier.problems(programme) } else { vec![] };
+    let problems = if c.version > 1 {
+        c.dossier.problems(programme)
+    } else {
+        vec![]
+    };
     let page = dossier_page(
         layout,
         &auth,

@@ -53,7 +53,9 @@ fn decode_quoted_printable(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'=' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             if let Some(b) = hex {
                 out.push(b);
                 i += 3;
@@ -71,7 +73,11 @@ async fn list_emails(State(state): State<AppState>) -> PageResult<Html<String>> 
         return Err(AppError::NotFound("Cette page n'existe pas.".into()).into());
     };
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .collect()
+        })
         .unwrap_or_default();
     entries.sort_by_key(|e| std::cmp::Reverse(e.metadata().and_then(|m| m.modified()).ok()));
     let emails = entries
@@ -80,10 +86,20 @@ async fn list_emails(State(state): State<AppState>) -> PageResult<Html<String>> 
         .filter_map(|e| {
             let raw = std::fs::read_to_string(e.path()).ok()?;
             let (headers, body) = plain_text(&raw);
-            Some(Email { file: e.file_name().to_string_lossy().into_owned(), headers, body })
+            Some(Email {
+                file: e.file_name().to_string_lossy().into_owned(),
+                headers,
+                body,
+            })
         })
         .collect();
-    Ok(Html(EmailsPage { layout: Layout::public(""), emails }.render()?))
+    Ok(Html(
+        EmailsPage {
+            layout: Layout::public(""),
+            emails,
+        }
+        .render()?,
+    ))
 }
 
 #[cfg(test)]
@@ -92,7 +108,10 @@ mod tests {
 
     #[test]
     fn quoted_printable_is_decoded() {
-        assert_eq!(decode_quoted_printable("Votre code : =\r\n123456 =C3=A9t=C3=A9"), "Votre code : 123456 été");
+        assert_eq!(
+            decode_quoted_printable("Votre code : =\r\n123456 =C3=A9t=C3=A9"),
+            "Votre code : 123456 été"
+        );
         assert_eq!(decode_quoted_printable("a=3Db="), "a=b=");
     }
 }

@@ -45,9 +45,9 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims,
 };
 use openidconnect::{
-    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret,
-    CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AccessTokenHash, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -243,7 +243,10 @@ fn failure(
     let page = FailurePage {
         layout: Layout::public(""),
         title: title.to_string(),
-        lead: paragraphs.first().map(|p| p.to_string()).unwrap_or_default(),
+        lead: paragraphs
+            .first()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         more: paragraphs.iter().skip(1).map(|p| p.to_string()).collect(),
         label: settings.label.clone(),
         next_encoded: crate::pages::encode_query("/espace"),

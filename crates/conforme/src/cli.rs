@@ -635,27 +635,58 @@ async fn rem_side(arg: &str, url: &str, store: &mut Option<Store>) -> Result<Rem
 
 async fn run_demo(global: &Global, listen: &str) -> Result<(), Failure> {
     let dir = global.data_dir.join("demo");
-    let url = global.database_url.clone().unwrap_or_else(|| default_database_url(&dir));
+    let url = global
+        .database_url
+        .clone()
+        .unwrap_or_else(|| default_database_url(&dir));
     let store = open_store(&url).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("écoute sur {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("écoute sur {listen}"))?;
     let addr = listener.local_addr()?;
     let mut config = WebConfig::new(&crate::public_url(&addr.to_string()));
     let mail_dir = dir.join("mail");
     config.demo_mail_dir = Some(mail_dir.clone());
-    let files = conforme_files::FileStore::open(&conforme_files::FileStoreConfig::Local { root: dir.join("files") })
-        .map_err(|e| anyhow!("stockage des fichiers : {e}"))?;
-    let state = app_state(store.clone(), ClockOptions { now: Some(crate::demo::start()?), control: true }, config, files).await?;
+    let files = conforme_files::FileStore::open(&conforme_files::FileStoreConfig::Local {
+        root: dir.join("files"),
+    })
+    .map_err(|e| anyhow!("stockage des fichiers : {e}"))?;
+    let state = app_state(
+        store.clone(),
+        ClockOptions {
+            now: Some(crate::demo::start()?),
+            control: true,
+        },
+        config,
+        files,
+    )
+    .await?;
     let seeded = crate::demo::seed(&state).await?;
-    let mailer = conforme_mail::Mailer::new(conforme_mail::MailConfig::Files { dir: mail_dir }, conforme_mail::DEFAULT_FROM)
-        .map_err(|e| anyhow!("{e}"))?;
-    let (stop_worker, worker) = crate::start_worker(&state, mailer, std::time::Duration::from_secs(1));
-    println!("Démonstration Conforme : http://{addr}{}", if seeded { " (données créées)" } else { "" });
+    let mailer = conforme_mail::Mailer::new(
+        conforme_mail::MailConfig::Files { dir: mail_dir },
+        conforme_mail::DEFAULT_FROM,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
+    let (stop_worker, worker) =
+        crate::start_worker(&state, mailer, std::time::Duration::from_secs(1));
+    println!(
+        "Démonstration Conforme : http://{addr}{}",
+        if seeded { " (données créées)" } else { "" }
+    );
     println!("  Comptes (mot de passe {}) :", crate::demo::PASSWORD);
-    println!("    {}  éditeur, représentant légal d'« Éditions Démo Santé SAS »", crate::demo::EDITOR);
+    println!(
+        "    {}  éditeur, représentant légal d'« Éditions Démo Santé SAS »",
+        crate::demo::EDITOR
+    );
     println!("    {}  instructeur de l'ANS", crate::demo::INSTRUCTOR);
     println!("    {}  administrateur", crate::demo::ADMIN);
-    println!("  Les codes de connexion et les liens envoyés par courriel s'affichent sur http://{addr}/demo/courriels");
-    println!("  Horloge de démonstration : {} ; la déplacer : PUT /api/v1/_clock {{\"now\": \"<RFC 3339>\"}}", state.clock.now());
+    println!(
+        "  Les codes de connexion et les liens envoyés par courriel s'affichent sur http://{addr}/demo/courriels"
+    );
+    println!(
+        "  Horloge de démonstration : {} ; la déplacer : PUT /api/v1/_clock {{\"now\": \"<RFC 3339>\"}}",
+        state.clock.now()
+    );
     conforme_web::serve(listener, state, shutdown_signal()).await?;
     stop_worker.send(true).ok();
     worker.await.ok();
@@ -669,7 +700,12 @@ async fn serve(url: &str, data_dir: &Path, args: ServeArgs) -> Result<(), Failur
         .await
         .with_context(|| format!("écoute sur {}", args.listen))?;
     let addr = listener.local_addr()?;
-    let config = WebConfig::new(&crate::public_url(&addr.to_string()));
+    let oidc = conforme_web::oidc::OidcSettings::from_env()
+        .map_err(|e| anyhow!("configuration OpenID Connect : {e}"))?;
+    if let Some(o) = &oidc {
+        tracing::info!(issuer = %o.issuer, label = %o.label, "OpenID Connect login offered");
+    }
+    let config = WebConfig::new(&crate::public_url(&addr.to_string())).with_oidc(oidc);
     let files_config = conforme_files::FileStoreConfig::from_env(&data_dir.join("files"))
         .map_err(|e| anyhow!("configuration du stockage des fichiers : {e}"))?;
     let files = conforme_files::FileStore::open(&files_config)

@@ -29,17 +29,34 @@ pub fn start() -> anyhow::Result<DateTime<Utc>> {
 }
 
 fn move_clock(state: &AppState, s: &str) -> anyhow::Result<()> {
-    let control = state.clock_control.as_ref().ok_or_else(|| anyhow!("demo needs a settable clock"))?;
+    let control = state
+        .clock_control
+        .as_ref()
+        .ok_or_else(|| anyhow!("demo needs a settable clock"))?;
     control.set(at(s)?);
     Ok(())
 }
 
-async fn user(state: &AppState, email: &str, name: &str, role: Role, hash: &str) -> anyhow::Result<conforme_store::User> {
+async fn user(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    role: Role,
+    hash: &str,
+) -> anyhow::Result<conforme_store::User> {
     let now = state.clock.now();
     Ok(state
         .store
         .create_user(
-            &NewUser { email, display_name: name, role, organisation_id: None, legal_representative: false, password_hash: Some(hash), email_verified: true },
+            &NewUser {
+                email,
+                display_name: name,
+                role,
+                organisation_id: None,
+                legal_representative: false,
+                password_hash: Some(hash),
+                email_verified: true,
+            },
             now,
             "system:demo",
         )
@@ -49,7 +66,14 @@ async fn user(state: &AppState, email: &str, name: &str, role: Role, hash: &str)
 /// A small PDF standing for a piece the editor attached.
 const SAMPLE_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
-async fn attach(state: &AppState, store: &Store, org: &str, user_id: &str, candidature: &str, name: &str) -> anyhow::Result<String> {
+async fn attach(
+    state: &AppState,
+    store: &Store,
+    org: &str,
+    user_id: &str,
+    candidature: &str,
+    name: &str,
+) -> anyhow::Result<String> {
     let stream = futures_stream(SAMPLE_PDF);
     let stored = state
         .files
@@ -77,16 +101,42 @@ async fn attach(state: &AppState, store: &Store, org: &str, user_id: &str, candi
     Ok(id)
 }
 
-fn futures_stream(bytes: &'static [u8]) -> impl futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin + Send {
+fn futures_stream(
+    bytes: &'static [u8],
+) -> impl futures_core::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Unpin + Send {
     futures_util::stream::iter([Ok(bytes::Bytes::from_static(bytes))])
 }
 
 /// A candidature filled and ready to submit.
-async fn prepared(state: &AppState, auth: &Auth, programme: &str, name: &str, version: &str) -> anyhow::Result<conforme_store::Candidature> {
-    let c = ops::create(state, auth, programme).await.map_err(|e| anyhow!("{e}"))?;
+async fn prepared(
+    state: &AppState,
+    auth: &Auth,
+    programme: &str,
+    name: &str,
+    version: &str,
+) -> anyhow::Result<conforme_store::Candidature> {
+    let c = ops::create(state, auth, programme)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let org = c.organisation_id.clone();
-    let cnda = attach(state, &state.store, &org, &auth.user.id, &c.id, "demande-homologation-cnda.pdf").await?;
-    let doc = attach(state, &state.store, &org, &auth.user.id, &c.id, "documentation-fonctions-minimales.pdf").await?;
+    let cnda = attach(
+        state,
+        &state.store,
+        &org,
+        &auth.user.id,
+        &c.id,
+        "demande-homologation-cnda.pdf",
+    )
+    .await?;
+    let doc = attach(
+        state,
+        &state.store,
+        &org,
+        &auth.user.id,
+        &c.id,
+        "documentation-fonctions-minimales.pdf",
+    )
+    .await?;
     let mut profiles = vec!["Général".to_string()];
     if programme != "HOP-DPI-Va2" {
         profiles.push("Esclave de l'identité".into());
@@ -102,7 +152,9 @@ async fn prepared(state: &AppState, auth: &Auth, programme: &str, name: &str, ve
         no_additional_components: true,
         ..AdministrativeDossier::default()
     };
-    ops::save(state, auth, &c, c.version, &dossier).await.map_err(|e| anyhow!("{e}"))
+    ops::save(state, auth, &c, c.version, &dossier)
+        .await
+        .map_err(|e| anyhow!("{e}"))
 }
 
 /// Seeds the demonstration data unless it is already there. Returns whether it seeded.
@@ -114,7 +166,14 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     let hash = conforme_web::secrets::hash_password(PASSWORD).map_err(|e| anyhow!(e))?;
     move_clock(state, "2024-09-02T09:30:00+02:00")?;
     let editor = user(state, EDITOR, "Camille Éditeur", Role::Editor, &hash).await?;
-    let instructor = user(state, INSTRUCTOR, "Jean Instructeur", Role::Instructor, &hash).await?;
+    let instructor = user(
+        state,
+        INSTRUCTOR,
+        "Jean Instructeur",
+        Role::Instructor,
+        &hash,
+    )
+    .await?;
     user(state, ADMIN, "Alex Administrateur", Role::Admin, &hash).await?;
     let identity = EditorIdentity {
         company_name: "Éditions Démo Santé SAS".into(),
@@ -132,11 +191,26 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
         cnda_nie: "NIE-DEMO-01".into(),
     };
     let org = store
-        .create_organisation(&identity, "73282932000074", &editor.id, true, state.clock.now(), "system:demo")
+        .create_organisation(
+            &identity,
+            "73282932000074",
+            &editor.id,
+            true,
+            state.clock.now(),
+            "system:demo",
+        )
         .await?;
     for code in ["HOP-DPI-Va2", "BIO-SGL-Va1", "MS2-DUI-PDE-Va1-SF"] {
         store
-            .accept_charter(&org.id, code, &editor.id, "Charte d'engagement (démonstration)", &"d".repeat(64), state.clock.now(), "system:demo")
+            .accept_charter(
+                &org.id,
+                code,
+                &editor.id,
+                "Charte d'engagement (démonstration)",
+                &"d".repeat(64),
+                state.clock.now(),
+                "system:demo",
+            )
             .await?;
     }
     let editor = store.user(&editor.id).await?.context("editor")?;
@@ -147,14 +221,20 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     // 1. Submitted early September, validated a week later.
     move_clock(state, "2024-09-02T10:00:00+02:00")?;
     let c1 = prepared(state, &ed, "HOP-DPI-Va2", "DPI Démo Hôpital", "v5.2.0").await?;
-    let c1 = ops::submit(state, &ed, &c1, c1.version).await.map_err(fail)?;
+    let c1 = ops::submit(state, &ed, &c1, c1.version)
+        .await
+        .map_err(fail)?;
     move_clock(state, "2024-09-09T14:00:00+02:00")?;
-    ops::decide(state, &ins, &c1, c1.version, true, "").await.map_err(fail)?;
+    ops::decide(state, &ins, &c1, c1.version, true, "")
+        .await
+        .map_err(fail)?;
 
     // 2. Submitted, a complement asked on Wednesday 11 September: due Wednesday 18 at 24:00.
     move_clock(state, "2024-09-04T11:00:00+02:00")?;
     let c2 = prepared(state, &ed, "HOP-DPI-Va2", "DPI Démo Urgences", "v3.1").await?;
-    let c2 = ops::submit(state, &ed, &c2, c2.version).await.map_err(fail)?;
+    let c2 = ops::submit(state, &ed, &c2, c2.version)
+        .await
+        .map_err(fail)?;
     move_clock(state, "2024-09-11T16:00:00+02:00")?;
     ops::ask_complement(state, &ins, &c2, c2.version, "Merci de préciser le numéro NIL de la version candidate et de joindre l'extrait Kbis de moins de trois mois.")
         .await
@@ -163,7 +243,9 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
     // 3. Submitted and rejected.
     move_clock(state, "2024-09-05T09:00:00+02:00")?;
     let c3 = prepared(state, &ed, "HOP-DPI-Va2", "DPI Démo Ancien", "v1.0").await?;
-    let c3 = ops::submit(state, &ed, &c3, c3.version).await.map_err(fail)?;
+    let c3 = ops::submit(state, &ed, &c3, c3.version)
+        .await
+        .map_err(fail)?;
     move_clock(state, "2024-09-10T10:00:00+02:00")?;
     ops::decide(state, &ins, &c3, c3.version, false, "La version candidate est annoncée en fin de maintenance ; elle ne peut pas être référencée.")
         .await
@@ -171,8 +253,17 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
 
     // 4. Submitted, waiting for the agency.
     move_clock(state, "2024-09-11T10:00:00+02:00")?;
-    let c4 = prepared(state, &ed, "MS2-DUI-PDE-Va1-SF", "DUI Démo Protection de l'enfance", "2024.09").await?;
-    ops::submit(state, &ed, &c4, c4.version).await.map_err(fail)?;
+    let c4 = prepared(
+        state,
+        &ed,
+        "MS2-DUI-PDE-Va1-SF",
+        "DUI Démo Protection de l'enfance",
+        "2024.09",
+    )
+    .await?;
+    ops::submit(state, &ed, &c4, c4.version)
+        .await
+        .map_err(fail)?;
 
     // 5. A draft.
     move_clock(state, "2024-09-12T08:30:00+02:00")?;

@@ -99,6 +99,15 @@ pub async fn spawn_app(backend: Backend, clock: ClockOptions) -> TestApp {
 
 /// Starts the platform (server and worker) on an existing database.
 pub async fn spawn_on(db: FreshDb, clock: ClockOptions) -> TestApp {
+    spawn_with_mail(db, clock, None).await
+}
+
+/// Same, with the emails sent through `mail` (default: files under the database's folder).
+pub async fn spawn_with_mail(
+    db: FreshDb,
+    clock: ClockOptions,
+    mail: Option<conforme_mail::MailConfig>,
+) -> TestApp {
     let store = open_store(&db.url).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -116,13 +125,10 @@ pub async fn spawn_on(db: FreshDb, clock: ClockOptions) -> TestApp {
     .await
     .unwrap();
     let mail_dir = db.dir.path().join("mail");
-    let mailer = conforme_mail::Mailer::new(
-        conforme_mail::MailConfig::Files {
-            dir: mail_dir.clone(),
-        },
-        conforme_mail::DEFAULT_FROM,
-    )
-    .unwrap();
+    let mail = mail.unwrap_or(conforme_mail::MailConfig::Files {
+        dir: mail_dir.clone(),
+    });
+    let mailer = conforme_mail::Mailer::new(mail, conforme_mail::DEFAULT_FROM).unwrap();
     let (stop_worker, worker) =
         conforme::start_worker(&state, mailer, std::time::Duration::from_millis(50));
     let (tx, rx) = oneshot::channel::<()>();
