@@ -426,6 +426,30 @@ impl Store {
         Ok(())
     }
 
+    /// Housekeeping: deletes expired sessions, links expired or used more than a day ago, and
+    /// one-time codes older than a day. Returns how many rows went.
+    pub async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let day_ago = ts(now - chrono::Duration::days(1));
+        let mut n = 0;
+        n += sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(ts(now))
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        n += sqlx::query("DELETE FROM email_tokens WHERE expires_at < $1 OR used_at < $2")
+            .bind(ts(now))
+            .bind(&day_ago)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        n += sqlx::query("DELETE FROM one_time_codes WHERE issued_at < $1")
+            .bind(&day_ago)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        Ok(n)
+    }
+
     /// Issues a one-time code, replacing any pending one of the same purpose.
     pub async fn issue_code(
         &self,

@@ -50,7 +50,8 @@ pub const PURPOSE_VERIFY: &str = "verify-email";
 pub const PURPOSE_RESET: &str = "reset-password";
 pub const PURPOSE_LOGIN: &str = "login";
 
-fn safe_next(next: Option<&str>) -> String {
+/// Where to go after login: only a path on this site, else the workspace.
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 500 =>

@@ -255,6 +255,9 @@ fn not_editable(state: CandidatureState) -> AppError {
     ))
 }
 
+const CHANGED_DURING_UPLOAD: &str = "Le dossier a été modifié pendant l'envoi : le fichier \
+    n'a pas été enregistré. Rechargez la page et envoyez-le de nouveau.";
+
 /// Removes stored bytes that will not be recorded.
 async fn discard(state: &AppState, key: &str) {
     if let Err(e) = state.files.delete(key).await {
@@ -305,15 +308,9 @@ async fn record(
             .store
             .save_dossier(&c.id, current.version, &dossier, now, &actor(auth))
             .await
-            .map_err(|e| {
-                match e {
-                StoreError::Stale(_) => AppError::Conflict(
-                    "Le dossier a été modifié pendant l'envoi : le fichier n'a pas été enregistré. \
-                     Rechargez la page et envoyez-le de nouveau."
-                        .into(),
-                ),
+            .map_err(|e| match e {
+                StoreError::Stale(_) => AppError::Conflict(CHANGED_DURING_UPLOAD.into()),
                 other => other.into(),
-            }
             })?;
         Ok(())
     }
@@ -334,10 +331,7 @@ pub fn sanitise_file_name(raw: &str, content_type: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base
         .chars()
-        .filter(|c| {
-            !c.is_control()
-                && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
-        })
+        .filter(|c| !c.is_control() && !is_bidi_or_invisible(*c))
         .collect();
     let name = cleaned.trim();
     if name.is_empty() || name.chars().all(|c| c == '.') {
@@ -360,6 +354,14 @@ pub fn sanitise_file_name(raw: &str, content_type: &str) -> String {
         }
         None => name.chars().take(MAX_NAME_CHARS).collect(),
     }
+}
+
+/// Marks that reorder or hide text (a name shown as "report.pdf" that is "fdp.tropxe").
+fn is_bidi_or_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
+    )
 }
 
 fn extension_of(content_type: &str) -> &'static str {
@@ -402,7 +404,8 @@ fn file_refusal(e: &FileError) -> (StatusCode, String) {
     };
     let message = match e {
         FileError::TypeNotAllowed { detected } => format!(
-            "Ce type de fichier ({detected}) n'est pas accepté ici. Formats acceptés : {PIECE_FORMATS}."
+            "Ce type de fichier ({detected}) n'est pas accepté ici. \
+             Formats acceptés : {PIECE_FORMATS}."
         ),
         other => other.public_message(),
     };

@@ -204,16 +204,6 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Where to go after login: only a path on this site (as the password login does).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 500 =>
-        {
-            n.to_string()
-        }
-        _ => "/espace".to_string(),
-    }
-}
 
 fn settings(state: &AppState) -> Result<&OidcSettings, AppError> {
     state.config.oidc.as_ref().ok_or_else(|| {
@@ -306,7 +296,7 @@ async fn start(
     Query(q): Query<StartQuery>,
 ) -> PageResult<Response> {
     let settings = settings(&state)?;
-    let next = safe_next(q.suite.as_deref());
+    let next = crate::accounts::safe_next(q.suite.as_deref());
     let provider = match settings.provider(&state.config.public_url, false).await {
         Ok(p) => p,
         Err(cause) => return unreachable_provider(jar, settings, &cause),
@@ -316,6 +306,8 @@ async fn start(
         .client
         .authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
+            // The state: 32 random bytes, hex (as the platform's other tokens); empty only
+            // if the system's randomness failed, which the check below turns into an error.
             || CsrfToken::new(random_token().unwrap_or_default()),
             Nonce::new_random,
         )
@@ -423,7 +415,13 @@ async fn callback(
             let mut it = p.email.splitn(3, '|');
             Some((it.next()?, it.next()?, it.next()?))
         })
-        .map(|(n, v, next)| (n.to_string(), v.to_string(), safe_next(Some(next))));
+        .map(|(n, v, next)| {
+            (
+                n.to_string(),
+                v.to_string(),
+                crate::accounts::safe_next(Some(next)),
+            )
+        });
     let (Some(code), Some((nonce, verifier, next))) = (q.code.as_deref(), parts) else {
         return failure(
             jar,
@@ -722,8 +720,14 @@ mod tests {
         assert_eq!(display_name(Some(" \u{7} "), &email), "claire.martin");
         assert_eq!(display_name(Some("Claire Martin"), &email), "Claire Martin");
         assert_eq!(display_name(Some(&"x".repeat(300)), &email).len(), 120);
-        assert_eq!(safe_next(Some("//evil.example")), "/espace");
-        assert_eq!(safe_next(Some("/candidatures")), "/candidatures");
+        assert_eq!(
+            crate::accounts::safe_next(Some("//evil.example")),
+            "/espace"
+        );
+        assert_eq!(
+            crate::accounts::safe_next(Some("/candidatures")),
+            "/candidatures"
+        );
         let s = OidcSettings::new("https://idp.example", "id", "very-secret", "PSC");
         assert!(!format!("{s:?}").contains("very-secret"));
     }

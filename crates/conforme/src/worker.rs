@@ -41,7 +41,19 @@ impl Worker {
     /// worker does not sleep until the next due time).
     pub async fn run(self, mut stop: watch::Receiver<bool>, poll: std::time::Duration) {
         tracing::info!(mail = %self.mailer.description(), "worker started");
+        let mut last_purge: Option<chrono::DateTime<chrono::Utc>> = None;
         loop {
+            let now = self.clock.now();
+            if last_purge.is_none_or(|t| now - t > Duration::minutes(10) || now < t) {
+                match self.store.purge_expired(now).await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(rows = n, "expired sessions, links and codes deleted")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "purge failed"),
+                }
+                last_purge = Some(now);
+            }
             loop {
                 match self.run_one().await {
                     Ok(true) => continue,

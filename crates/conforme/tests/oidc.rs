@@ -57,7 +57,8 @@ fn keep_output(stream: impl Read + Send + 'static, log: Arc<Mutex<String>>) {
 fn start_provider(redirect_uri: &str) -> Provider {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/tools/oidc_provider");
     assert!(
-        dir.join("node_modules/oidc-provider/package.json").is_file(),
+        dir.join("node_modules/oidc-provider/package.json")
+            .is_file(),
         "the OpenID Connect provider's npm packages are missing: run `npm ci` in {} (scripts/test does it)",
         dir.display()
     );
@@ -266,7 +267,8 @@ async fn oidc_login(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        login.contains(&format!("Se connecter avec {LABEL}")) && login.contains("/connexion/oidc?suite="),
+        login.contains(&format!("Se connecter avec {LABEL}"))
+            && login.contains("/connexion/oidc?suite="),
         "{login}"
     );
 
@@ -361,7 +363,11 @@ async fn oidc_login(backend: Backend) {
     // The callback serves once.
     let replay = travel(&client, journey.callback(), None).await;
     assert_eq!(replay.status, 400, "{}", replay.body);
-    assert!(replay.body.contains("invalide ou expirée"), "{}", replay.body);
+    assert!(
+        replay.body.contains("invalide ou expirée"),
+        "{}",
+        replay.body
+    );
 
     // Second login, in another browser: found by (issuer, subject), even though the provider
     // now gives another address.
@@ -372,7 +378,13 @@ async fn oidc_login(backend: Backend) {
     assert_eq!(journey.status, 200, "{:?}", journey.visited);
     assert_eq!(journey.last(), format!("{}/espace", app.url));
     assert!(signed_in(&app, &client).await);
-    assert!(app.store.user_by_email("claire@ailleurs.fr").await.unwrap().is_none());
+    assert!(
+        app.store
+            .user_by_email("claire@ailleurs.fr")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let journal = app.store.journal_for("user", &claire.id).await.unwrap();
     assert_eq!(
         journal
@@ -424,11 +436,23 @@ async fn oidc_login(backend: Backend) {
     assert_eq!(journey.status, 403, "{}", journey.body);
     assert!(journey.body.contains("non vérifiée"), "{}", journey.body);
     assert!(!signed_in(&app, &client).await);
-    assert!(app.store.user_by_email("douteux@editeur.fr").await.unwrap().is_none());
+    assert!(
+        app.store
+            .user_by_email("douteux@editeur.fr")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // A tampered state is refused, and so is the genuine one afterwards in that browser.
-    app.provider_account("psc-claire", "claire.martin@editeur.fr", true, "Claire", false)
-        .await;
+    app.provider_account(
+        "psc-claire",
+        "claire.martin@editeur.fr",
+        true,
+        "Claire",
+        false,
+    )
+    .await;
     let client = browser();
     let callback = format!("{}/connexion/oidc/retour", app.url);
     let journey = travel(
@@ -441,19 +465,26 @@ async fn oidc_login(backend: Backend) {
     let pairs: Vec<(String, String)> = genuine.query_pairs().into_owned().collect();
     assert!(pairs.iter().any(|(k, _)| k == "code"), "{genuine}");
     let mut tampered = genuine.clone();
-    tampered.query_pairs_mut().clear().extend_pairs(pairs.iter().map(|(k, v)| {
-        if k == "state" {
-            let mut flipped = v.clone();
-            let last = flipped.pop().unwrap();
-            flipped.push(if last == 'a' { 'b' } else { 'a' });
-            (k.clone(), flipped)
-        } else {
-            (k.clone(), v.clone())
-        }
-    }));
+    tampered
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(pairs.iter().map(|(k, v)| {
+            if k == "state" {
+                let mut flipped = v.clone();
+                let last = flipped.pop().unwrap();
+                flipped.push(if last == 'a' { 'b' } else { 'a' });
+                (k.clone(), flipped)
+            } else {
+                (k.clone(), v.clone())
+            }
+        }));
     let refused = travel(&client, tampered.as_str(), None).await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.body.contains("invalide ou expirée"), "{}", refused.body);
+    assert!(
+        refused.body.contains("invalide ou expirée"),
+        "{}",
+        refused.body
+    );
     assert!(!signed_in(&app, &client).await);
     // Another browser cannot finish this browser's request either (no login CSRF).
     let other = browser();
@@ -462,8 +493,14 @@ async fn oidc_login(backend: Backend) {
     assert!(!signed_in(&app, &other).await);
 
     // A refusal at the provider: a clear page, no session.
-    app.provider_account("psc-claire", "claire.martin@editeur.fr", true, "Claire", true)
-        .await;
+    app.provider_account(
+        "psc-claire",
+        "claire.martin@editeur.fr",
+        true,
+        "Claire",
+        true,
+    )
+    .await;
     let client = browser();
     let journey = travel(&client, &format!("{}/connexion/oidc", app.url), None).await;
     assert!(journey.callback().contains("error=access_denied"));

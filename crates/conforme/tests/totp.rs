@@ -82,7 +82,12 @@ async fn totp_through_pages(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/connexion?suite="));
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/connexion?suite=")
+    );
 
     // Setting up: a forged form does nothing; the real one shows the secret, its URI and QR code.
     let r = b
@@ -214,7 +219,10 @@ async fn totp_through_pages(backend: Backend) {
 
     // Removing the app asks for a current code.
     let (status, body, _) = b
-        .post("/compte/totp/suppression", &[("code", &wrong_code(&secret))])
+        .post(
+            "/compte/totp/suppression",
+            &[("code", &wrong_code(&secret))],
+        )
         .await;
     assert_eq!(status, 422);
     assert!(body.contains("Code incorrect"), "{body}");
@@ -228,7 +236,10 @@ async fn totp_through_pages(backend: Backend) {
             .is_some()
     );
     let (status, _, location) = b
-        .post("/compte/totp/suppression", &[("code", &current_code(&secret))])
+        .post(
+            "/compte/totp/suppression",
+            &[("code", &current_code(&secret))],
+        )
         .await;
     assert_eq!(
         (status, location.as_deref()),

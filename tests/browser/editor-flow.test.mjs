@@ -1,0 +1,606 @@
+// The editor's and the instructor's journeys through the pages, against a
+// running `conforme demo` server (see scripts/browser-test.sh, which starts one
+// and exports CONFORME_DEMO_URL), run with node's built-in test runner.
+//
+// - The browser is Debian's Chromium (env CHROMIUM, default /usr/bin/chromium);
+//   playwright-core never downloads a browser of its own.
+// - The base URL comes from env CONFORME_DEMO_URL and must be a loopback
+//   address; every request the pages make to any other host is aborted and
+//   reported.
+// - Login goes through the pages: password, then the emailed code, read from
+//   /demo/courriels (demo mode writes emails there instead of sending them).
+// - The demo's clock is moved with PUT /api/v1/_clock, at the end only (the
+//   automatic rejection of an unanswered complement).
+// - Full-page screenshots go to tests/browser/screenshots/flow-*.png (git-ignored).
+//
+// The steps depend on each other (the same demo data, changed as they go), so
+// they run in order in one describe block.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+const PASSWORD = 'Demo-Conforme-2024';
+const EDITOR = 'editeur@demo.conforme.fr';
+const INSTRUCTOR = 'instructeur@demo.conforme.fr';
+const REF = {
+  validated: 'HOP-DPI-Va2-2024-0001',
+  complement: 'HOP-DPI-Va2-2024-0002',
+  rejected: 'HOP-DPI-Va2-2024-0003',
+  draft: 'HOP-DPI-Va2-2024-0004',
+  submitted: 'MS2-DUI-PDE-Va1-SF-2024-0001',
+};
+const COMPLEMENT_DUE = 'mercredi 18 septembre 2024 à 24 h 00';
+const MISSING_PIECES = ["Preuve de la demande d'homologation CNDA", 'Documentation des fonctions minimales'];
+const STATE = {
+  draft: 'Brouillon',
+  submitted: "Déposé, en attente d'examen",
+  complement: 'Complément demandé',
+  validated: 'Dossier administratif validé',
+  rejected: 'Rejeté',
+};
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const BLOCKING_IMPACTS = new Set(['serious', 'critical']);
+const SCREENSHOT_DIR = fileURLToPath(new URL('./screenshots/', import.meta.url));
+/** How long to wait for the demo's worker (it polls every second). */
+const WORKER_WAIT_MS = 8_000;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+const isLoopback = (hostname) => LOOPBACK_HOSTS.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+
+const BASE = (() => {
+  const raw = process.env.CONFORME_DEMO_URL;
+  if (!raw) {
+    throw new Error(
+      'CONFORME_DEMO_URL is not set: run scripts/browser-test.sh, or start `conforme demo --listen 127.0.0.1:0` '
+        + 'with a throw-away CONFORME_DATA_DIR and export CONFORME_DEMO_URL=http://127.0.0.1:PORT',
+    );
+  }
+  const url = new URL(raw);
+  if (!isLoopback(url.hostname)) {
+    throw new Error(`CONFORME_DEMO_URL must point to a loopback address, got ${raw}`);
+  }
+  return url.origin;
+})();
+
+let browser;
+/** Requests to non-loopback hosts, aborted by the route guard. */
+const blockedRequests = [];
+const contexts = [];
+
+async function newContext() {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'fr-FR',
+    timezoneId: 'Europe/Paris',
+    colorScheme: 'light',
+  });
+  // Only loopback traffic is allowed: anything else is aborted and recorded.
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !isLoopback(url.hostname)) {
+      blockedRequests.push(url.href);
+      return route.abort('blockedbyclient');
+    }
+    return route.continue();
+  });
+  contexts.push(context);
+  return context;
+}
+
+before(async () => {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  for (const context of contexts) await context.close().catch(() => {});
+  await browser?.close();
+});
+
+/**
+ * Opens a new page that records uncaught script errors and failed
+ * sub-resources (stylesheets, scripts, fonts, icons…).
+ */
+async function openPage(context) {
+  const page = await context.newPage();
+  page.problems = [];
+  page.on('pageerror', (err) => page.problems.push(`script error: ${err.message}`));
+  page.on('requestfailed', (req) => {
+    page.problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`);
+  });
+  page.on('response', (res) => {
+    if (res.status() >= 400 && !res.request().isNavigationRequest()) {
+      page.problems.push(`HTTP ${res.status()} for ${res.url()}`);
+    }
+  });
+  return page;
+}
+
+function assertNoProblems(page) {
+  assert.deepEqual(page.problems, [], `problems while loading ${page.url()}`);
+}
+
+/** Navigates and checks the HTTP status of the (final) document. */
+async function visit(page, path, expectedStatus = 200) {
+  const res = await page.goto(BASE + path, { waitUntil: 'load' });
+  assert.ok(res, `no response for ${path}`);
+  assert.equal(res.status(), expectedStatus, `HTTP status of ${path}`);
+  return res;
+}
+
+/**
+ * Clicks what submits a form (or follows a link) and waits for the next
+ * document, after any redirect; returns its response.
+ */
+async function submit(page, target) {
+  await page.evaluate(() => {
+    window.conformeOldDocument = true;
+  });
+  const response = page.waitForResponse(
+    (r) => r.request().isNavigationRequest() && r.frame() === page.mainFrame() && !(r.status() >= 300 && r.status() < 400),
+  );
+  await (typeof target === 'string' ? page.locator(target) : target).click();
+  const res = await response;
+  await page.waitForFunction(() => !window.conformeOldDocument);
+  await page.waitForLoadState('load');
+  return res;
+}
+
+async function screenshot(page, name) {
+  await page.screenshot({ path: `${SCREENSHOT_DIR}flow-${name}.png`, fullPage: true, animations: 'disabled' });
+}
+
+/**
+ * Screenshot, then axe scan (WCAG 2.1 A/AA): the findings are reported as
+ * diagnostics, and serious or critical violations fail the test.
+ */
+async function checkPage(t, page, name) {
+  // Let the DSFR script finish its set-up before the scan.
+  await page.waitForLoadState('networkidle');
+  await screenshot(page, name);
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  const review = results.incomplete.map((v) => `${v.id} (${v.nodes.length})`).join(', ') || 'none';
+  t.diagnostic(
+    `axe flow-${name} (${new URL(page.url()).pathname}): ${results.violations.length} violation(s), `
+      + `${results.passes.length} rule(s) passed, to review by hand: ${review}`,
+  );
+  for (const v of results.violations) {
+    const first = v.nodes[0];
+    t.diagnostic(`${v.id} [${v.impact}] ${v.nodes.length} node(s), first: ${JSON.stringify(first?.target)} — ${v.help}`);
+  }
+  const blocking = results.violations
+    .filter((v) => BLOCKING_IMPACTS.has(v.impact))
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html, summary: n.failureSummary })),
+    }));
+  assert.deepEqual(blocking, [], `serious or critical axe violations on ${page.url()}`);
+}
+
+const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
+
+// ---------------------------------------------------------------------------
+// Demo emails and login
+
+/** The emails listed on /demo/courriels, latest first. */
+async function demoEmails(page) {
+  await visit(page, '/demo/courriels');
+  return page.$$eval('main section', (sections) =>
+    sections.map((s) => ({
+      headers: s.querySelector('h2')?.innerText ?? '',
+      body: s.querySelector('pre')?.textContent ?? '',
+      file: s.querySelector('p')?.textContent.trim() ?? '',
+    })),
+  );
+}
+
+/** The file names of the emails already written, to tell the next ones apart. */
+async function emailFiles(context) {
+  const page = await openPage(context);
+  try {
+    return new Set((await demoEmails(page)).map((e) => e.file));
+  } finally {
+    await page.close();
+  }
+}
+
+/** Waits for a new login-code email to `to` on /demo/courriels and returns its code. */
+async function readLoginCode(context, to, known) {
+  const page = await openPage(context);
+  try {
+    const deadline = Date.now() + WORKER_WAIT_MS;
+    for (;;) {
+      const emails = await demoEmails(page);
+      const mail = emails.find(
+        (e) => !known.has(e.file) && e.headers.includes(`To: ${to}`) && /code de vérification/.test(e.body),
+      );
+      const code = mail?.body.match(/^\s*(\d{6})\s*$/m)?.[1];
+      if (code) {
+        await screenshot(page, 'courriels');
+        return code;
+      }
+      assert.ok(Date.now() < deadline, `no login code email to ${to} on /demo/courriels within ${WORKER_WAIT_MS} ms`);
+      await page.waitForTimeout(500);
+    }
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Logs in through the pages on `page`, which is expected to be on the login
+ * form already (or is brought there): password, then the emailed code. With
+ * `t`, the login and code pages are scanned by axe.
+ */
+async function logIn(page, email, { t = null, expectNext = '/espace' } = {}) {
+  if (new URL(page.url()).pathname !== '/connexion') await visit(page, '/connexion');
+  assert.equal(await text(page.locator('h1')), 'Se connecter à Conforme');
+  if (t) await checkPage(t, page, 'connexion');
+  const known = await emailFiles(page.context());
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  let res = await submit(page, 'form[action="/connexion"] button[type="submit"]');
+  assert.equal(res.status(), 200, 'the password is accepted');
+  assert.equal(new URL(page.url()).pathname, '/connexion/code');
+  assert.equal(await text(page.locator('h1')), 'Code de vérification');
+  if (t) await checkPage(t, page, 'code');
+  const code = await readLoginCode(page.context(), email, known);
+  await page.fill('#code', code);
+  res = await submit(page, 'form[action="/connexion/code"] button[type="submit"]');
+  assert.equal(res.status(), 200, 'the code is accepted');
+  const url = new URL(page.url());
+  assert.equal(url.pathname + url.search, expectNext, 'after the code, the page asked for first');
+}
+
+// ---------------------------------------------------------------------------
+// Candidature pages
+
+/** The candidature ids by reference, from the workspace table. */
+async function workspaceRows(page) {
+  return page.$$eval('main table tbody tr', (rows) =>
+    rows.map((tr) => {
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.innerText.trim());
+      const a = tr.querySelector('td a');
+      return { reference: cells[0], href: a?.getAttribute('href'), state: cells[3], due: cells[5] };
+    }),
+  );
+}
+
+async function stateOf(page) {
+  return text(page.locator('#etat'));
+}
+
+/** The thread of a candidature page: "kind — author — at" and body of each message. */
+async function thread(page) {
+  return page.$$eval('.conforme-message', (ms) =>
+    ms.map((m) => ({
+      meta: m.querySelector('p')?.innerText.trim() ?? '',
+      body: m.querySelector('.conforme-text')?.innerText.trim() ?? '',
+    })),
+  );
+}
+
+async function errorList(page) {
+  return page.$$eval('main .fr-alert--error li', (lis) => lis.map((li) => li.innerText.trim()));
+}
+
+async function clockNow() {
+  const res = await fetch(`${BASE}/api/v1/_clock`);
+  assert.equal(res.status, 200, 'GET /api/v1/_clock');
+  return new Date((await res.json()).now);
+}
+
+async function setClock(instant) {
+  const res = await fetch(`${BASE}/api/v1/_clock`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ now: instant.toISOString() }),
+  });
+  assert.equal(res.status, 200, `PUT /api/v1/_clock: ${await res.clone().text()}`);
+  return new Date((await res.json()).now);
+}
+
+// ---------------------------------------------------------------------------
+
+describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () => {
+  let editor; // { context, page }
+  let instructor;
+  /** Candidature paths by reference. */
+  const paths = {};
+  const answer = `Le numéro NIL de la version candidate est NIL-0002. L'extrait Kbis suit par courrier (test ${Date.now()}).`;
+
+  test('the editor logs in through the pages, the code read from /demo/courriels', async (t) => {
+    const context = await newContext();
+    const page = await openPage(context);
+    editor = { context, page };
+    await visit(page, '/connexion');
+    await logIn(page, EDITOR, { t });
+    assertNoProblems(page);
+  });
+
+  test('the workspace lists the 5 candidatures of the organisation', async (t) => {
+    const { page } = editor;
+    await visit(page, '/espace');
+    assert.equal(await text(page.locator('h1')), 'Mon espace');
+    assert.match(await text(page.locator('main .fr-callout__title').first()), /Éditions Démo Santé SAS/);
+    const rows = await workspaceRows(page);
+    assert.equal(rows.length, 5, `5 candidatures, got ${JSON.stringify(rows)}`);
+    assert.deepEqual(rows.map((r) => r.reference).sort(), Object.values(REF).sort());
+    for (const r of rows) {
+      assert.match(r.href, /^\/candidatures\/[^/]+$/, `${r.reference} links to its page`);
+      paths[r.reference] = r.href;
+    }
+    const byRef = Object.fromEntries(rows.map((r) => [r.reference, r]));
+    assert.equal(byRef[REF.draft].state, STATE.draft);
+    assert.equal(byRef[REF.complement].state, STATE.complement);
+    assert.equal(byRef[REF.validated].state, STATE.validated);
+    assert.equal(byRef[REF.rejected].state, STATE.rejected);
+    assert.equal(byRef[REF.submitted].state, STATE.submitted);
+    assert.match(byRef[REF.complement].due, /18\/09\/2024|18 septembre 2024/);
+    await checkPage(t, page, 'espace');
+    assertNoProblems(page);
+  });
+
+  test('an anonymous visitor opening a candidature lands on /connexion', async () => {
+    const context = await newContext();
+    const page = await openPage(context);
+    try {
+      const path = paths[REF.complement];
+      assert.ok(path, 'the workspace gave the candidature path');
+      await visit(page, path);
+      const url = new URL(page.url());
+      assert.equal(url.pathname, '/connexion');
+      assert.equal(url.searchParams.get('suite'), path, 'the login page keeps where to go back');
+      assert.equal(await text(page.locator('h1')), 'Se connecter à Conforme');
+      assert.equal(await page.locator('#etat').count(), 0, 'nothing of the candidature is shown');
+      assertNoProblems(page);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('the draft: saving with nothing filled shows the errors next to the fields', async (t) => {
+    const { page } = editor;
+    await visit(page, paths[REF.draft]);
+    assert.equal(await text(page.locator('h1')), `Candidature ${REF.draft}`);
+    assert.equal(await stateOf(page), STATE.draft);
+    await submit(page, `main a[href="${paths[REF.draft]}/dossier"]`);
+    assert.equal(new URL(page.url()).pathname, `${paths[REF.draft]}/dossier`);
+    assert.equal(await text(page.locator('h1')), 'Dossier administratif — HOP-DPI-Va2');
+    assert.equal(await page.locator('.fr-error-text').count(), 0, 'a never-saved draft shows no error yet');
+
+    const res = await submit(page, '#enregistrer');
+    assert.equal(res.status(), 200, 'a draft saves even when incomplete');
+    assert.match(await text(page.locator('main .fr-alert--success')), /^Brouillon enregistré\. Il reste \d+ point\(s\) à compléter avant le dépôt\.$/);
+    for (const id of ['commercial_name', 'technical_version', 'cnda_nil']) {
+      assert.equal(await page.locator(`.fr-input-group--error:has(#${id}) .fr-error-text`).count(), 1, `error under #${id}`);
+    }
+    assert.equal(await page.locator('fieldset.fr-fieldset--error[aria-labelledby="vague1-legend"]').count(), 1, 'wave 1 question in error');
+    await checkPage(t, page, 'dossier-erreurs');
+    assertNoProblems(page);
+  });
+
+  test('the draft: filled and saved, only the two attachments are missing', async (t) => {
+    const { page } = editor;
+    await page.fill('#commercial_name', 'DPI Démo Navigateur');
+    await page.fill('#technical_version', 'v6.0.0-rc1');
+    await page.check('#vague1-non');
+    await page.fill('#cnda_nil', 'NIL-0004');
+    await page.check('#no_additional_components');
+    const res = await submit(page, '#enregistrer');
+    assert.equal(res.status(), 200);
+    assert.equal(
+      await text(page.locator('main .fr-alert--success')),
+      'Brouillon enregistré. Il reste 2 point(s) à compléter avant le dépôt.',
+    );
+    assert.equal(await page.inputValue('#commercial_name'), 'DPI Démo Navigateur', 'the form shows what was saved');
+    assert.equal(await page.inputValue('#technical_version'), 'v6.0.0-rc1');
+    assert.equal(await page.inputValue('#cnda_nil'), 'NIL-0004');
+    assert.ok(await page.isChecked('#vague1-non'));
+    assert.ok(await page.isChecked('#no_additional_components'));
+    assert.equal(await page.locator('form[action$="/dossier"] .fr-error-text').count(), 0, 'no field of the form is in error');
+    // What is still missing: the two required pieces.
+    const pieces = await text(page.locator('#pieces + p'));
+    for (const label of MISSING_PIECES) assert.ok(pieces.includes(label), `"${pieces}" names ${label}`);
+    assert.match(pieces, /Manquantes\./);
+    for (const field of ['cnda_application_proof', 'documentation']) {
+      assert.equal(await text(page.locator(`#piece-${field}-fichier`)), 'aucun fichier');
+    }
+    await checkPage(t, page, 'dossier-enregistre');
+    assertNoProblems(page);
+  });
+
+  test('the draft: submitting from the candidature page lists the missing attachments', async (t) => {
+    const { page } = editor;
+    await visit(page, paths[REF.draft]);
+    const fields = await text(page.locator('main dl.conforme-fields'));
+    assert.ok(fields.includes('DPI Démo Navigateur') && fields.includes('v6.0.0-rc1'), 'the saved dossier is shown');
+    const res = await submit(page, '#deposer');
+    assert.equal(res.status(), 422, 'an incomplete dossier is refused');
+    assert.equal(await text(page.locator('main .fr-alert--error .fr-alert__title')), '2 points à corriger');
+    const errors = await errorList(page);
+    assert.deepEqual(errors, MISSING_PIECES.map((label) => `${label} : pièce obligatoire`));
+    assert.equal(await stateOf(page), STATE.draft, 'still a draft');
+    await checkPage(t, page, 'candidature-depot-refuse');
+    assertNoProblems(page);
+  });
+
+  test('the complement: due time, live countdown, and the answer', async (t) => {
+    const { page } = editor;
+    await visit(page, paths[REF.complement]);
+    assert.equal(await text(page.locator('h1')), `Candidature ${REF.complement}`);
+    assert.equal(await stateOf(page), STATE.complement);
+    const callout = page.locator('#echeance');
+    assert.equal(await text(callout.locator('.fr-callout__title')), `Réponse attendue au plus tard le ${COMPLEMENT_DUE}`);
+    const countdown = callout.locator('.conforme-countdown');
+    assert.equal(await countdown.count(), 1);
+    const due = Date.parse(await countdown.getAttribute('data-countdown-to'));
+    assert.equal(new Date(due).toISOString(), '2024-09-18T22:00:00.000Z', 'due at 24:00 Paris time (22:00 UTC)');
+    const first = await text(countdown);
+    assert.match(first, /^\d+ j \d\d h \d\d min \d\d s$/, `countdown "${first}"`);
+    await page.waitForFunction(
+      ([el, before]) => el.textContent.replace(/\s+/g, ' ').trim() !== before,
+      [await countdown.elementHandle(), first],
+      { timeout: 2_000 },
+    );
+    const requests = (await thread(page)).filter((m) => m.meta.startsWith('Demande de complément'));
+    assert.equal(requests.length, 1, 'the request is in the thread');
+    assert.match(requests[0].body, /numéro NIL/);
+    await checkPage(t, page, 'candidature-complement');
+
+    await page.fill('#reponse', answer);
+    const res = await submit(page, 'form[action$="/reponse"] button[type="submit"]');
+    assert.equal(res.status(), 200);
+    assert.equal(new URL(page.url()).pathname, paths[REF.complement]);
+    assert.equal(await stateOf(page), STATE.submitted);
+    assert.equal(await page.locator('#echeance').count(), 0, 'no more due time');
+    assert.equal(await page.locator('#reponse').count(), 0, 'no more answer form');
+    const answers = (await thread(page)).filter((m) => m.meta.startsWith('Réponse au complément'));
+    assert.equal(answers.length, 1, 'the answer is in the thread');
+    assert.equal(answers[0].body, answer);
+    assert.match(answers[0].meta, /Camille Éditeur/);
+    await screenshot(page, 'candidature-repondue');
+    assertNoProblems(page);
+  });
+
+  test('the editor\'s notifications', async (t) => {
+    const { page } = editor;
+    await visit(page, '/notifications');
+    assert.equal(await text(page.locator('h1')), 'Notifications');
+    const items = await page.$$eval('main ul.conforme-list > li', (lis) => lis.map((li) => li.innerText.replace(/\s+/g, ' ').trim()));
+    assert.ok(items.some((i) => i.includes(`Complément demandé : ${REF.complement}`)), `notifications: ${JSON.stringify(items)}`);
+    assert.ok(items.some((i) => i.includes(`Dossier ${REF.validated} validé`)));
+    assert.ok(items.some((i) => i.includes(`Dossier ${REF.rejected} rejeté`)));
+    const links = await page.$$eval('main ul.conforme-list a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(links.includes(paths[REF.complement]), 'a notification links to its candidature');
+    await checkPage(t, page, 'notifications');
+    assertNoProblems(page);
+  });
+
+  test('the organisation page', async (t) => {
+    const { page } = editor;
+    await visit(page, '/organisation');
+    assert.equal(await text(page.locator('h1')), 'Éditions Démo Santé SAS');
+    await checkPage(t, page, 'organisation');
+    assertNoProblems(page);
+  });
+
+  test('the charter page, already accepted', async (t) => {
+    const { page } = editor;
+    await visit(page, '/dispositifs/HOP-DPI-Va2/charte');
+    assert.match(await text(page.locator('#acceptation')), /Charte acceptée par votre organisation/);
+    await checkPage(t, page, 'charte');
+    assertNoProblems(page);
+  });
+
+  test('the instructor sees the answered dossier in the queue and validates it', async (t) => {
+    const context = await newContext();
+    const page = await openPage(context);
+    instructor = { context, page };
+    await visit(page, '/instruction');
+    assert.equal(new URL(page.url()).pathname, '/connexion', 'the queue needs a login');
+    await logIn(page, INSTRUCTOR, { expectNext: '/instruction' });
+    assert.equal(await text(page.locator('h1')), "File d'instruction des dossiers administratifs");
+    const rows = await page.$$eval('main table tbody tr', (trs) =>
+      trs.map((tr) => {
+        const cells = [...tr.querySelectorAll('td')].map((td) => td.innerText.replace(/\s+/g, ' ').trim());
+        return { reference: cells[0], organisation: cells[1], since: cells[4], state: cells[5], href: tr.querySelector('a')?.getAttribute('href') };
+      }),
+    );
+    t.diagnostic(`queue: ${rows.map((r) => `${r.reference} (${r.state}, ${r.since})`).join(' ; ')}`);
+    assert.deepEqual(rows.map((r) => r.reference).sort(), [REF.complement, REF.submitted].sort());
+    assert.ok(rows.every((r) => r.state === 'À examiner' && r.organisation === 'Éditions Démo Santé SAS'));
+    // Oldest (last) deposit first: the answer re-deposited the dossier today
+    // (12/09), the MS2 dossier was deposited on 11/09.
+    const answered = rows.find((r) => r.reference === REF.complement);
+    assert.match(answered.since, /^12\/09\/2024 \d\d:\d\d$/, 'the answer counts as the latest deposit');
+    await checkPage(t, page, 'instruction');
+
+    await submit(page, page.locator('main table tbody tr a', { hasText: REF.complement }));
+    assert.equal(new URL(page.url()).pathname, paths[REF.complement]);
+    assert.equal(await stateOf(page), STATE.submitted);
+    const answers = (await thread(page)).filter((m) => m.meta.startsWith('Réponse au complément'));
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0].body, answer, 'the instructor reads the answer');
+    await checkPage(t, page, 'candidature-instruction');
+    const res = await submit(page, '#valider');
+    assert.equal(res.status(), 200);
+    assert.equal(await stateOf(page), STATE.validated);
+    assert.equal(await page.locator('#valider').count(), 0, 'no more decision form');
+    await screenshot(page, 'candidature-validee');
+    assertNoProblems(page);
+  });
+
+  test('an unanswered complement is rejected automatically once the clock passes its due time', async (t) => {
+    const { page } = instructor;
+    await visit(page, paths[REF.submitted]);
+    assert.equal(await stateOf(page), STATE.submitted);
+    await page.fill('#complement', 'Merci de joindre la documentation à jour des fonctions minimales.');
+    let res = await submit(page, 'form[action$="/complement"] button[type="submit"]');
+    assert.equal(res.status(), 200);
+    assert.equal(await stateOf(page), STATE.complement);
+    const dueIso = await page.locator('#echeance .conforme-countdown').getAttribute('data-countdown-to');
+    t.diagnostic(`complement on ${REF.submitted} due ${dueIso}: ${await text(page.locator('#echeance .fr-callout__title'))}`);
+
+    const now = await clockNow();
+    const later = await setClock(new Date(now.getTime() + 30 * 24 * 3600 * 1000));
+    assert.ok(later.getTime() > Date.parse(dueIso), `the clock (${later.toISOString()}) is past the due time ${dueIso}`);
+    // The worker polls every second.
+    await page.waitForTimeout(3_000);
+
+    const { page: ed } = editor;
+    const deadline = Date.now() + WORKER_WAIT_MS;
+    for (;;) {
+      await visit(ed, paths[REF.submitted]);
+      if (new URL(ed.url()).pathname === '/connexion') {
+        // Sessions last 12 hours of the platform's clock, which just moved 30 days.
+        t.diagnostic('the editor\'s session expired with the clock move: logging in again');
+        await logIn(ed, EDITOR, { expectNext: paths[REF.submitted] });
+      }
+      if ((await stateOf(ed)) === STATE.rejected) break;
+      assert.ok(Date.now() < deadline, `still "${await stateOf(ed)}" ${WORKER_WAIT_MS} ms after the clock move`);
+      await ed.waitForTimeout(1_000);
+    }
+    const decisions = (await thread(ed)).filter((m) => m.body.includes('Rejet automatique'));
+    assert.equal(decisions.length, 1, 'the thread shows the automatic rejection');
+    assert.match(decisions[0].meta, /^Décision — Conforme — /);
+    assert.match(await text(ed.locator('main .fr-alert--error')), /Motif : Rejet automatique/);
+    assert.match(await text(ed.locator('main ol.conforme-history')), /Rejet automatique \(délai de réponse dépassé\)/);
+    await screenshot(ed, 'candidature-rejet-automatique');
+    assertNoProblems(ed);
+  });
+
+  test('the signup page', async (t) => {
+    const context = await newContext();
+    const page = await openPage(context);
+    try {
+      await visit(page, '/inscription');
+      assert.equal(await text(page.locator('h1')), 'Créer un compte éditeur');
+      await checkPage(t, page, 'inscription');
+      assertNoProblems(page);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('no page tried to reach a host other than loopback', () => {
+    assert.deepEqual(blockedRequests, []);
+  });
+});
