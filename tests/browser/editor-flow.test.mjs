@@ -120,9 +120,22 @@ after(async () => {
 async function openPage(context) {
   const page = await context.newPage();
   page.problems = [];
+  // The same page goes from document to document: a request the previous
+  // document had under way (often its favicon) is aborted by the navigation,
+  // which is no problem of either document.
+  let generation = 0;
+  const started = new WeakMap();
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) generation += 1;
+  });
+  page.on('request', (req) => started.set(req, generation));
   page.on('pageerror', (err) => page.problems.push(`script error: ${err.message}`));
   page.on('requestfailed', (req) => {
-    page.problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`);
+    const error = req.failure()?.errorText;
+    // (Chromium's favicon requests never show as 'request' events: unknown means earlier.)
+    const current = started.get(req) === generation;
+    if (error === 'net::ERR_ABORTED' && (req.isNavigationRequest() || !current)) return;
+    page.problems.push(`request failed: ${req.url()} (${error})`);
   });
   page.on('response', (res) => {
     if (res.status() >= 400 && !res.request().isNavigationRequest()) {
@@ -132,8 +145,9 @@ async function openPage(context) {
   return page;
 }
 
+/** Checks, and forgets, what went wrong on the page since the last check. */
 function assertNoProblems(page) {
-  assert.deepEqual(page.problems, [], `problems while loading ${page.url()}`);
+  assert.deepEqual(page.problems.splice(0), [], `problems while loading ${page.url()}`);
 }
 
 /** Navigates and checks the HTTP status of the (final) document. */
@@ -194,7 +208,8 @@ async function checkPage(t, page, name) {
   assert.deepEqual(blocking, [], `serious or critical axe violations on ${page.url()}`);
 }
 
-const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
+/** The text of an element as written in the page (textContent: a badge's CSS upper case left aside). */
+const text = async (locator) => (await locator.textContent()).replace(/\s+/g, ' ').trim();
 
 // ---------------------------------------------------------------------------
 // Demo emails and login
@@ -276,7 +291,7 @@ async function logIn(page, email, { t = null, expectNext = '/espace' } = {}) {
 async function workspaceRows(page) {
   return page.$$eval('main table tbody tr', (rows) =>
     rows.map((tr) => {
-      const cells = [...tr.querySelectorAll('td')].map((td) => td.innerText.trim());
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent.replace(/\s+/g, ' ').trim());
       const a = tr.querySelector('td a');
       return { reference: cells[0], href: a?.getAttribute('href'), state: cells[3], due: cells[5] };
     }),
@@ -401,9 +416,12 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     const { page } = editor;
     await page.fill('#commercial_name', 'DPI Démo Navigateur');
     await page.fill('#technical_version', 'v6.0.0-rc1');
-    await page.check('#vague1-non');
+    // DSFR radios and checkboxes are drawn by their labels, which take the clicks.
+    await page.click('label[for="vague1-non"]');
     await page.fill('#cnda_nil', 'NIL-0004');
-    await page.check('#no_additional_components');
+    await page.click('label[for="no_additional_components"]');
+    assert.ok(await page.isChecked('#vague1-non'));
+    assert.ok(await page.isChecked('#no_additional_components'));
     const res = await submit(page, '#enregistrer');
     assert.equal(res.status(), 200);
     assert.equal(
@@ -520,17 +538,21 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     assert.equal(await text(page.locator('h1')), "File d'instruction des dossiers administratifs");
     const rows = await page.$$eval('main table tbody tr', (trs) =>
       trs.map((tr) => {
-        const cells = [...tr.querySelectorAll('td')].map((td) => td.innerText.replace(/\s+/g, ' ').trim());
+        const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent.replace(/\s+/g, ' ').trim());
         return { reference: cells[0], organisation: cells[1], since: cells[4], state: cells[5], href: tr.querySelector('a')?.getAttribute('href') };
       }),
     );
     t.diagnostic(`queue: ${rows.map((r) => `${r.reference} (${r.state}, ${r.since})`).join(' ; ')}`);
     assert.deepEqual(rows.map((r) => r.reference).sort(), [REF.complement, REF.submitted].sort());
     assert.ok(rows.every((r) => r.state === 'À examiner' && r.organisation === 'Éditions Démo Santé SAS'));
-    // Oldest (last) deposit first: the answer re-deposited the dossier today
-    // (12/09), the MS2 dossier was deposited on 11/09.
+    // The queue is ordered oldest (last) deposit first (README: "a queue oldest
+    // first"); answering the complement re-deposits the dossier now (12/09),
+    // after the MS2 dossier's deposit (11/09), so the answered dossier comes second.
     const answered = rows.find((r) => r.reference === REF.complement);
     assert.match(answered.since, /^12\/09\/2024 \d\d:\d\d$/, 'the answer counts as the latest deposit');
+    const sortable = (since) => since.replace(/^(\d\d)\/(\d\d)\/(\d{4}) (.*)$/, '$3-$2-$1 $4');
+    const order = rows.map((r) => sortable(r.since));
+    assert.deepEqual(order, [...order].sort(), 'oldest deposit first');
     await checkPage(t, page, 'instruction');
 
     await submit(page, page.locator('main table tbody tr a', { hasText: REF.complement }));

@@ -243,6 +243,40 @@ impl Store {
         now: DateTime<Utc>,
         actor: &str,
     ) -> StoreResult<Candidature> {
+        self.save_dossier_with(id, expected_version, dossier, None, now, actor)
+            .await
+    }
+
+    /// Records an uploaded attachment and saves the dossier that points to it, in one
+    /// transaction: both or neither.
+    pub async fn attach_to_dossier(
+        &self,
+        id: &str,
+        expected_version: i64,
+        dossier: &AdministrativeDossier,
+        attachment: &Attachment,
+        actor: &str,
+    ) -> StoreResult<Candidature> {
+        self.save_dossier_with(
+            id,
+            expected_version,
+            dossier,
+            Some(attachment),
+            attachment.uploaded_at,
+            actor,
+        )
+        .await
+    }
+
+    async fn save_dossier_with(
+        &self,
+        id: &str,
+        expected_version: i64,
+        dossier: &AdministrativeDossier,
+        attachment: Option<&Attachment>,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> StoreResult<Candidature> {
         let before = self
             .candidature(id)
             .await?
@@ -257,6 +291,10 @@ impl Store {
             .await?;
         if done.rows_affected() != 1 {
             return Err(StoreError::Stale("la candidature".into()));
+        }
+        if let Some(a) = attachment {
+            insert_attachment_row(&mut tx, a).await?;
+            append(&mut tx, self.backend, &attachment_entry(a, actor)).await?;
         }
         append(
             &mut tx,
@@ -439,39 +477,8 @@ impl Store {
     /// Records an uploaded file. Journalled.
     pub async fn insert_attachment(&self, a: &Attachment, actor: &str) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO attachments (id, organisation_id, candidature_id, storage_key, file_name, content_type, size_bytes, \
-             sha256, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&a.id)
-        .bind(&a.organisation_id)
-        .bind(a.candidature_id.as_deref())
-        .bind(&a.storage_key)
-        .bind(&a.file_name)
-        .bind(&a.content_type)
-        .bind(a.size_bytes)
-        .bind(&a.sha256)
-        .bind(&a.uploaded_by)
-        .bind(ts(a.uploaded_at))
-        .execute(&mut *tx)
-        .await?;
-        append(
-            &mut tx,
-            self.backend,
-            &NewEntry {
-                at: a.uploaded_at,
-                actor,
-                action: "attachment.uploaded",
-                object_type: "attachment",
-                object_id: &a.id,
-                before: None,
-                after: Some(json!({
-                    "organisation_id": a.organisation_id, "candidature_id": a.candidature_id, "file_name": a.file_name,
-                    "content_type": a.content_type, "size": a.size_bytes, "sha256": a.sha256,
-                })),
-            },
-        )
-        .await?;
+        insert_attachment_row(&mut tx, a).await?;
+        append(&mut tx, self.backend, &attachment_entry(a, actor)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -499,6 +506,41 @@ impl Store {
             })
         })
         .transpose()
+    }
+}
+
+async fn insert_attachment_row(conn: &mut sqlx::AnyConnection, a: &Attachment) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO attachments (id, organisation_id, candidature_id, storage_key, file_name, content_type, size_bytes, \
+         sha256, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&a.id)
+    .bind(&a.organisation_id)
+    .bind(a.candidature_id.as_deref())
+    .bind(&a.storage_key)
+    .bind(&a.file_name)
+    .bind(&a.content_type)
+    .bind(a.size_bytes)
+    .bind(&a.sha256)
+    .bind(&a.uploaded_by)
+    .bind(ts(a.uploaded_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn attachment_entry<'a>(a: &'a Attachment, actor: &'a str) -> NewEntry<'a> {
+    NewEntry {
+        at: a.uploaded_at,
+        actor,
+        action: "attachment.uploaded",
+        object_type: "attachment",
+        object_id: &a.id,
+        before: None,
+        after: Some(json!({
+            "organisation_id": a.organisation_id, "candidature_id": a.candidature_id, "file_name": a.file_name,
+            "content_type": a.content_type, "size": a.size_bytes, "sha256": a.sha256,
+        })),
     }
 }
 

@@ -290,10 +290,6 @@ async fn record(
         uploaded_at: now,
     };
     let outcome: Result<(), AppError> = async {
-        state
-            .store
-            .insert_attachment(&attachment, &actor(auth))
-            .await?;
         let current = state
             .store
             .candidature(&c.id)
@@ -306,7 +302,7 @@ async fn record(
         set_piece(&mut dossier, field, attachment.id.clone());
         state
             .store
-            .save_dossier(&c.id, current.version, &dossier, now, &actor(auth))
+            .attach_to_dossier(&c.id, current.version, &dossier, &attachment, &actor(auth))
             .await
             .map_err(|e| match e {
                 StoreError::Stale(_) => AppError::Conflict(CHANGED_DURING_UPLOAD.into()),

@@ -240,6 +240,43 @@ pub async fn save(
             c.state.label()
         )));
     }
+    if c.version != expected_version {
+        return Err(store_error(StoreError::Stale("la candidature".into())));
+    }
+    // A piece must be a file uploaded to this very candidature.
+    for (field, old, new) in [
+        (
+            "cnda_application_proof",
+            &c.dossier.cnda_application_proof,
+            &dossier.cnda_application_proof,
+        ),
+        (
+            "documentation",
+            &c.dossier.documentation,
+            &dossier.documentation,
+        ),
+        (
+            "wave1_attestation",
+            &c.dossier.wave1_attestation,
+            &dossier.wave1_attestation,
+        ),
+    ] {
+        if let Some(id) = new
+            && new != old
+        {
+            let owned = state
+                .store
+                .attachment(id)
+                .await?
+                .is_some_and(|a| a.candidature_id.as_deref() == Some(c.id.as_str()));
+            if !owned {
+                return Err(AppError::bad_field(
+                    field,
+                    format!("la pièce « {id} » n'a pas été déposée pour cette candidature"),
+                ));
+            }
+        }
+    }
     let programme = programme_of(state, c)?;
     rules::check_profile_change(
         programme,

@@ -203,8 +203,6 @@ pub fn router() -> Router<AppState> {
         .route(CALLBACK_PATH, get(callback))
 }
 
-/// Where to go after login: only a path on this site (as the password login does).
-
 fn settings(state: &AppState) -> Result<&OidcSettings, AppError> {
     state.config.oidc.as_ref().ok_or_else(|| {
         AppError::NotFound("La connexion par un fournisseur d'identité n'est pas proposée.".into())

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use common::{Backend, Browser, TestApp, spawn_app};
 use conforme::ClockOptions;
 use conforme_domain::account::Role;
-use conforme_domain::candidature::{AdministrativeDossier, CandidatureState, EditorIdentity};
+use conforme_domain::candidature::{CandidatureState, EditorIdentity};
 use serde_json::{Value, json};
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -93,18 +93,33 @@ fn complete_form() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// Stands in for the two mandatory attachments until they are uploaded through the pages.
-async fn attach_pieces(app: &TestApp, id: &str) {
-    let c = app.store.candidature(id).await.unwrap().unwrap();
-    let d = AdministrativeDossier {
-        cnda_application_proof: Some("piece-cnda".into()),
-        documentation: Some("piece-doc".into()),
-        ..c.dossier.clone()
-    };
-    app.store
-        .save_dossier(id, c.version, &d, Utc::now(), "test")
-        .await
-        .unwrap();
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// Uploads the two mandatory pieces through the dossier page's upload forms.
+async fn attach_pieces(app: &TestApp, b: &Browser, id: &str) {
+    for (field, name) in [
+        ("cnda_application_proof", "demande-cnda.pdf"),
+        ("documentation", "documentation.pdf"),
+    ] {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", b.csrf.clone())
+            .text("field", field)
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(PDF.to_vec())
+                    .file_name(name)
+                    .mime_str("application/pdf")
+                    .unwrap(),
+            );
+        let r = b
+            .client
+            .post(format!("{}/candidatures/{id}/pieces", app.url))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
+    }
 }
 
 async fn version(app: &TestApp, id: &str) -> String {
@@ -419,7 +434,7 @@ async fn review_and_deadline(backend: Backend) {
     );
     assert_eq!(state(&app, &id).await, CandidatureState::Draft);
 
-    attach_pieces(&app, &id).await;
+    attach_pieces(&app, &a, &id).await;
     // A stale form is refused and loses nothing.
     let (status, body, _) = a
         .post(
@@ -551,7 +566,7 @@ async fn answered_in_time(backend: Backend) {
         .browser_for("instructeur@ans.fr", Role::Instructor, None, false)
         .await;
     let id = drafted(&app, &a).await;
-    attach_pieces(&app, &id).await;
+    attach_pieces(&app, &a, &id).await;
     a.post(
         &format!("/candidatures/{id}/depot"),
         &[("version", &version(&app, &id).await)],
@@ -559,7 +574,7 @@ async fn answered_in_time(backend: Backend) {
     .await;
     // Late submission of another candidature: after Date 1 (19/11/2024 12:00 Paris).
     let other = drafted(&app, &a).await;
-    attach_pieces(&app, &other).await;
+    attach_pieces(&app, &a, &other).await;
     app.set_clock("2024-11-19T12:00:01+01:00").await;
     let (status, body, _) = a
         .post(
@@ -804,9 +819,51 @@ async fn api_flow(backend: Backend) {
     let id = c["id"].as_str().unwrap().to_string();
     assert!(c["missing"].as_array().unwrap().len() > 3);
 
+    let mut pieces = vec![];
+    for field in ["cnda_application_proof", "documentation"] {
+        let r = api(
+            reqwest::Method::POST,
+            &format!("/candidatures/{id}/attachments?field={field}&name={field}.pdf"),
+            &write,
+        )
+        .body(PDF.to_vec())
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        pieces.push(
+            r.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let c: Value = api(
+        reqwest::Method::GET,
+        &format!("/candidatures/{id}"),
+        &read_only,
+    )
+    .send()
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    // A piece that was not uploaded to this candidature is refused.
+    let forged = json!({"cnda_application_proof": "00000000-0000-0000-0000-000000000000", "profiles": ["Général"]});
+    let r = api(
+        reqwest::Method::PUT,
+        &format!("/candidatures/{id}/dossier"),
+        &write,
+    )
+    .json(&json!({"version": c["version"], "dossier": forged}))
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
     let dossier = json!({
         "commercial_name": "DPI Santé", "technical_version": "v2.4.1", "wave1_referenced": false,
-        "cnda_nil": "NIL-77", "cnda_application_proof": "piece-cnda", "documentation": "piece-doc",
+        "cnda_nil": "NIL-77", "cnda_application_proof": pieces[0], "documentation": pieces[1],
         "profiles": ["Général"], "no_additional_components": true
     });
     let r = api(
