@@ -122,19 +122,23 @@ async function openPage(context) {
   page.problems = [];
   // The same page goes from document to document: a request the previous
   // document had under way (often its favicon) is aborted by the navigation,
-  // which is no problem of either document.
+  // which is no problem of either document. Each navigation of the page starts
+  // a new generation; requests remember the one they were made in.
   let generation = 0;
   const started = new WeakMap();
-  page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame()) generation += 1;
+  page.on('request', (req) => {
+    if (req.isNavigationRequest() && req.frame() === page.mainFrame()) generation += 1;
+    started.set(req, generation);
   });
-  page.on('request', (req) => started.set(req, generation));
   page.on('pageerror', (err) => page.problems.push(`script error: ${err.message}`));
   page.on('requestfailed', (req) => {
     const error = req.failure()?.errorText;
-    // (Chromium's favicon requests never show as 'request' events: unknown means earlier.)
+    // (A request never seen starting counts as an earlier document's.) The
+    // browser fetches the page's icon on its own schedule, even after the next
+    // navigation has started, and drops it when the document changes.
     const current = started.get(req) === generation;
-    if (error === 'net::ERR_ABORTED' && (req.isNavigationRequest() || !current)) return;
+    const icon = /\/favicon[^/]*$/.test(new URL(req.url()).pathname);
+    if (error === 'net::ERR_ABORTED' && (req.isNavigationRequest() || !current || icon)) return;
     page.problems.push(`request failed: ${req.url()} (${error})`);
   });
   page.on('response', (res) => {

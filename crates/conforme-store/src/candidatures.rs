@@ -509,7 +509,10 @@ impl Store {
     }
 }
 
-async fn insert_attachment_row(conn: &mut sqlx::AnyConnection, a: &Attachment) -> StoreResult<()> {
+pub(crate) async fn insert_attachment_row(
+    conn: &mut sqlx::AnyConnection,
+    a: &Attachment,
+) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO attachments (id, organisation_id, candidature_id, storage_key, file_name, content_type, size_bytes, \
          sha256, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -529,7 +532,7 @@ async fn insert_attachment_row(conn: &mut sqlx::AnyConnection, a: &Attachment) -
     Ok(())
 }
 
-fn attachment_entry<'a>(a: &'a Attachment, actor: &'a str) -> NewEntry<'a> {
+pub(crate) fn attachment_entry<'a>(a: &'a Attachment, actor: &'a str) -> NewEntry<'a> {
     NewEntry {
         at: a.uploaded_at,
         actor,

@@ -274,6 +274,50 @@ impl Store {
         Ok(id)
     }
 
+    /// Records a member's mandate (an uploaded file owned by the organisation) and points the
+    /// member to it, in one transaction. Journalled.
+    pub async fn attach_mandate(
+        &self,
+        organisation_id: &str,
+        member_id: &str,
+        attachment: &crate::Attachment,
+        actor: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        crate::candidatures::insert_attachment_row(&mut tx, attachment).await?;
+        append(
+            &mut tx,
+            self.backend,
+            &crate::candidatures::attachment_entry(attachment, actor),
+        )
+        .await?;
+        let done = sqlx::query("UPDATE solidarity_members SET mandate_attachment_id = $1 WHERE id = $2 AND organisation_id = $3")
+            .bind(&attachment.id)
+            .bind(member_id)
+            .bind(organisation_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::NotFound("membre du groupement".into()));
+        }
+        append(
+            &mut tx,
+            self.backend,
+            &NewEntry {
+                at: attachment.uploaded_at,
+                actor,
+                action: "organisation.mandate-attached",
+                object_type: "organisation",
+                object_id: organisation_id,
+                before: None,
+                after: Some(json!({ "member_id": member_id, "attachment_id": attachment.id, "file_name": attachment.file_name })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn remove_solidarity_member(
         &self,
         organisation_id: &str,

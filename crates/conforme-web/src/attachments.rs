@@ -90,6 +90,7 @@ pub fn piece_limits() -> UploadLimits {
 pub fn router() -> Router<AppState> {
     let uploads = Router::new()
         .route("/candidatures/{id}/pieces", post(upload_page))
+        .route("/organisation/groupement/{id}/mandat", post(upload_mandate))
         .route(
             "/api/v1/candidatures/{id}/attachments",
             post(upload_attachment),
@@ -598,6 +599,112 @@ async fn upload_page(
             match refusal {
                 Refusal::Page(status, message) => {
                     dossier_with_error(&state, &auth, &id, status, message).await
+                }
+                Refusal::App(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// `POST /organisation/groupement/{member}/mandat`: the mandate a solidarity-group member
+/// gave the lead editor (multipart: `csrf` first, then `file`; PDF or image, like the pieces).
+async fn upload_mandate(
+    State(state): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(member_id): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let organisation_id = auth.user.organisation_id.clone().ok_or_else(|| {
+        AppError::NotFound("Cette organisation n'existe pas ou ne vous est pas accessible.".into())
+    })?;
+    auth.may(&Action::UploadAttachment {
+        organisation_id: &organisation_id,
+    })?;
+    let members = state.store.solidarity_members(&organisation_id).await?;
+    if !members.iter().any(|m| m.id == member_id) {
+        return Err(AppError::NotFound("Ce membre du groupement n'existe pas.".into()).into());
+    }
+    let mut multipart = multipart.map_err(|e| AppError::bad_field("file", e.body_text()))?;
+    let outcome: Result<(), Refusal> = async {
+        if declared_length(&headers).is_some_and(|n| n > MAX_PIECE_BYTES + FORM_OVERHEAD) {
+            let (status, message) = file_refusal(&FileError::TooLarge {
+                limit: MAX_PIECE_BYTES,
+            });
+            return Err(Refusal::Page(status, message));
+        }
+        let mut csrf_checked = false;
+        while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
+            match field.name().unwrap_or_default() {
+                "csrf" => {
+                    let sent = small_text(&mut field).await?;
+                    auth.check_csrf(&sent).map_err(Refusal::App)?;
+                    csrf_checked = true;
+                }
+                "file" => {
+                    if !csrf_checked {
+                        auth.check_csrf("").map_err(Refusal::App)?;
+                    }
+                    let raw_name = field.file_name().unwrap_or_default().to_string();
+                    let stored = state
+                        .files
+                        .put_stream(&mut field, &piece_limits())
+                        .await
+                        .map_err(|e| {
+                            let (status, message) = file_refusal(&e);
+                            Refusal::Page(status, message)
+                        })?;
+                    let attachment = Attachment {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        organisation_id: organisation_id.clone(),
+                        candidature_id: None,
+                        file_name: sanitise_file_name(&raw_name, &stored.content_type),
+                        storage_key: stored.key,
+                        content_type: stored.content_type,
+                        size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                        sha256: stored.sha256,
+                        uploaded_by: auth.user.id.clone(),
+                        uploaded_at: state.clock.now(),
+                    };
+                    if let Err(e) = state
+                        .store
+                        .attach_mandate(&organisation_id, &member_id, &attachment, &actor(&auth))
+                        .await
+                    {
+                        discard(&state, &attachment.storage_key).await;
+                        return Err(Refusal::App(e.into()));
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        if !csrf_checked {
+            auth.check_csrf("").map_err(Refusal::App)?;
+        }
+        Err(Refusal::Page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Aucun fichier choisi : choisissez le mandat à envoyer.".into(),
+        ))
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to("/organisation?fait=mandat#groupement").into_response()),
+        Err(refusal) => {
+            drain(&mut multipart).await;
+            match refusal {
+                Refusal::Page(status, message) => {
+                    let layout = Layout::of(&state, "espace", Some(&auth)).await?;
+                    let page = crate::accounts::NoticePage {
+                        layout,
+                        title: "Mandat non enregistré".into(),
+                        paragraphs: vec![message],
+                        link: Some((
+                            "/organisation#groupement".into(),
+                            "Revenir au groupement".into(),
+                        )),
+                    };
+                    Ok((status, Html(page.render()?)).into_response())
                 }
                 Refusal::App(e) => Err(e.into()),
             }

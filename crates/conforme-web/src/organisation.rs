@@ -563,6 +563,8 @@ struct SolidarityView {
     id: String,
     company_name: String,
     siret: String,
+    /// The mandate given to the lead editor: attachment id, file name, size.
+    mandate: Option<(String, String, String)>,
 }
 
 #[derive(Default)]
@@ -684,6 +686,7 @@ fn done_message(key: &str) -> Option<(&'static str, &'static str)> {
             "Le membre est ajouté au groupement solidaire.",
             "groupement",
         ),
+        "mandat" => ("Le mandat est enregistré.", "groupement"),
         "membre-retire" => (
             "Le membre est retiré du groupement solidaire.",
             "groupement",
@@ -836,16 +839,28 @@ async fn organisation_page(
             .collect(),
         invitations,
         invite: InviteForm::default(),
-        solidarity: store
-            .solidarity_members(&organisation.id)
-            .await?
-            .into_iter()
-            .map(|m| SolidarityView {
-                id: m.id,
-                company_name: m.company_name,
-                siret: siret_display(&m.siret),
-            })
-            .collect(),
+        solidarity: {
+            let mut out = vec![];
+            for m in store.solidarity_members(&organisation.id).await? {
+                let mandate = match &m.mandate_attachment_id {
+                    Some(id) => store.attachment(id).await?.map(|a| {
+                        (
+                            a.id,
+                            a.file_name,
+                            conforme_files::format_size(u64::try_from(a.size_bytes).unwrap_or(0)),
+                        )
+                    }),
+                    None => None,
+                };
+                out.push(SolidarityView {
+                    id: m.id,
+                    company_name: m.company_name,
+                    siret: siret_display(&m.siret),
+                    mandate,
+                });
+            }
+            out
+        },
         solidarity_form: CompanyForm::default(),
         distributors,
         distributor_form: CompanyForm::default(),

@@ -1045,3 +1045,94 @@ async fn assert_store_unchanged(app: &TestApp, files: &[PathBuf]) {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(stored_files(app), files);
 }
+
+async fn solidarity_mandates(backend: Backend) {
+    let app = spawn_app(backend, controlled("2024-06-03T10:00:00+02:00")).await;
+    let (a, org_a) = editor(&app, "marie@editeur-a.fr", "Éditeur A", "73282932000074").await;
+    let (b, _) = editor(&app, "paul@editeur-b.fr", "Éditeur B", "44201234500017").await;
+    let member = app
+        .store
+        .add_solidarity_member(
+            &org_a,
+            "Membre Solidaire SA",
+            "13000940500023",
+            None,
+            Utc::now(),
+            "test",
+        )
+        .await
+        .unwrap();
+    let send = |who: &Browser, bytes: Vec<u8>, csrf: String| {
+        let form = reqwest::multipart::Form::new().text("csrf", csrf).part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name("mandat.pdf"),
+        );
+        who.client
+            .post(format!(
+                "{}/organisation/groupement/{member}/mandat",
+                app.url
+            ))
+            .multipart(form)
+            .send()
+    };
+    // Another editor cannot attach a mandate to A's member, a wrong type and a forged form are
+    // refused, and nothing is stored.
+    assert_eq!(
+        send(&b, PDF.to_vec(), b.csrf.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        send(&a, ELF.to_vec(), a.csrf.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        422
+    );
+    assert_eq!(
+        send(&a, PDF.to_vec(), "x".repeat(64))
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
+    assert!(stored_files(&app).is_empty());
+    let r = send(&a, PDF.to_vec(), a.csrf.clone()).await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let members = app.store.solidarity_members(&org_a).await.unwrap();
+    let attachment_id = members[0]
+        .mandate_attachment_id
+        .clone()
+        .expect("mandate recorded");
+    let (status, page) = a.get("/organisation").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("/pieces/{attachment_id}")) && page.contains("mandat.pdf"));
+    let r = a
+        .client
+        .get(format!("{}/pieces/{attachment_id}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PDF);
+    let r = b
+        .client
+        .get(format!("{}/pieces/{attachment_id}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let entries = app.store.journal_for("organisation", &org_a).await.unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "organisation.mandate-attached")
+    );
+    app.stop().await;
+}
+both!(mandates, solidarity_mandates);
