@@ -7,11 +7,10 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
-use common::{Backend, Browser, TestApp, spawn_app};
-use conforme::ClockOptions;
+use chrono::Utc;
+use common::{Backend, Browser, TestApp, controlled, drafted, editor, spawn_app, version};
 use conforme_domain::account::Role;
-use conforme_domain::candidature::{CandidatureState, EditorIdentity};
+use conforme_domain::candidature::CandidatureState;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -26,101 +25,6 @@ const PDF: &[u8] =
 const ELF: &[u8] = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0\x01\0\0\0\
 \x40\x10\x40\0\0\0\0\0\x40\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x40\0\x38\0\
 \x01\0\x40\0\0\0\0\0";
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn controlled(now: &str) -> ClockOptions {
-    ClockOptions {
-        now: Some(at(now)),
-        control: true,
-    }
-}
-
-fn identity(company: &str, siret: &str) -> EditorIdentity {
-    EditorIdentity {
-        company_name: company.into(),
-        siret: siret.into(),
-        legal_form: "SAS".into(),
-        head_function: "Président".into(),
-        head_office_address: "1 rue de la Paix, 75002 Paris".into(),
-        legal_rep_name: "Marie Curie".into(),
-        legal_rep_title: "Présidente".into(),
-        legal_rep_email: "marie@example.fr".into(),
-        legal_rep_phone: "01 23 45 67 89".into(),
-        contact_name: "Louis Pasteur".into(),
-        contact_email: "louis@example.fr".into(),
-        contact_phone: "01 98 76 54 32".into(),
-        cnda_nie: "NIE-42".into(),
-    }
-}
-
-/// An editor (legal representative) of a new organisation that accepted HOP-DPI-Va2's charter.
-async fn editor(app: &TestApp, email: &str, company: &str, siret: &str) -> (Browser, String) {
-    let b = app.browser_for(email, Role::Editor, None, true).await;
-    let org = app
-        .store
-        .create_organisation(
-            &identity(company, siret),
-            siret,
-            &b.user.id,
-            true,
-            Utc::now(),
-            "test",
-        )
-        .await
-        .unwrap();
-    app.store
-        .accept_charter(
-            &org.id,
-            "HOP-DPI-Va2",
-            &b.user.id,
-            "Charte",
-            "0".repeat(64).as_str(),
-            Utc::now(),
-            "test",
-        )
-        .await
-        .unwrap();
-    (b, org.id)
-}
-
-async fn version(app: &TestApp, id: &str) -> String {
-    app.store
-        .candidature(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .version
-        .to_string()
-}
-
-/// Creates a candidature through the pages and fills every field but the pieces.
-async fn drafted(app: &TestApp, b: &Browser) -> String {
-    let (status, _, location) = b
-        .post("/candidatures", &[("programme", "HOP-DPI-Va2")])
-        .await;
-    assert_eq!(status, 303);
-    let id = location
-        .unwrap()
-        .trim_start_matches("/candidatures/")
-        .trim_end_matches("/dossier")
-        .to_string();
-    let v = version(app, &id).await;
-    let form = vec![
-        ("commercial_name", "DPI Santé"),
-        ("technical_version", "v2.4.1"),
-        ("wave1_referenced", "non"),
-        ("cnda_nil", "NIL-77"),
-        ("profiles", "Général"),
-        ("no_additional_components", "on"),
-        ("version", &v),
-    ];
-    let (status, body, _) = b.post(&format!("/candidatures/{id}/dossier"), &form).await;
-    assert_eq!(status, 200, "{body}");
-    id
-}
 
 /// Every file under the store's root (the harness keeps it next to the mail folder).
 fn stored_files(app: &TestApp) -> Vec<PathBuf> {

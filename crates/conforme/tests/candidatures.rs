@@ -6,23 +6,12 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
-use common::{Backend, Browser, TestApp, spawn_app};
+use chrono::Utc;
+use common::{Backend, Browser, TestApp, at, controlled, drafted, editor, spawn_app, version};
 use conforme::ClockOptions;
 use conforme_domain::account::Role;
-use conforme_domain::candidature::{CandidatureState, EditorIdentity};
+use conforme_domain::candidature::CandidatureState;
 use serde_json::{Value, json};
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-fn controlled(now: &str) -> ClockOptions {
-    ClockOptions {
-        now: Some(at(now)),
-        control: true,
-    }
-}
 
 fn csrf_in(html: &str) -> String {
     let i = html
@@ -30,67 +19,6 @@ fn csrf_in(html: &str) -> String {
         .expect("a form with a CSRF token")
         + 19;
     html[i..i + 64].to_string()
-}
-
-fn identity(company: &str, siret: &str) -> EditorIdentity {
-    EditorIdentity {
-        company_name: company.into(),
-        siret: siret.into(),
-        legal_form: "SAS".into(),
-        head_function: "Président".into(),
-        head_office_address: "1 rue de la Paix, 75002 Paris".into(),
-        legal_rep_name: "Marie Curie".into(),
-        legal_rep_title: "Présidente".into(),
-        legal_rep_email: "marie@example.fr".into(),
-        legal_rep_phone: "01 23 45 67 89".into(),
-        contact_name: "Louis Pasteur".into(),
-        contact_email: "louis@example.fr".into(),
-        contact_phone: "01 98 76 54 32".into(),
-        cnda_nie: "NIE-42".into(),
-    }
-}
-
-/// An editor (legal representative) of a new organisation that accepted HOP-DPI-Va2's charter.
-async fn editor(app: &TestApp, email: &str, company: &str, siret: &str) -> (Browser, String) {
-    let b = app.browser_for(email, Role::Editor, None, true).await;
-    let org = app
-        .store
-        .create_organisation(
-            &identity(company, siret),
-            siret,
-            &b.user.id,
-            true,
-            Utc::now(),
-            "test",
-        )
-        .await
-        .unwrap();
-    app.store
-        .accept_charter(
-            &org.id,
-            "HOP-DPI-Va2",
-            &b.user.id,
-            "Charte",
-            "0".repeat(64).as_str(),
-            Utc::now(),
-            "test",
-        )
-        .await
-        .unwrap();
-    (b, org.id)
-}
-
-fn complete_form() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("commercial_name", "DPI Santé"),
-        ("technical_version", "v2.4.1"),
-        ("wave1_referenced", "non"),
-        ("cnda_nil", "NIL-77"),
-        ("profiles", "Général"),
-        ("no_additional_components", "on"),
-        ("existing_versions[0][technical_version]", "v2.3"),
-        ("existing_versions[0][commercial_name]", "DPI Santé 2023"),
-    ]
 }
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
@@ -122,38 +50,8 @@ async fn attach_pieces(app: &TestApp, b: &Browser, id: &str) {
     }
 }
 
-async fn version(app: &TestApp, id: &str) -> String {
-    app.store
-        .candidature(id)
-        .await
-        .unwrap()
-        .unwrap()
-        .version
-        .to_string()
-}
-
 async fn state(app: &TestApp, id: &str) -> CandidatureState {
     app.store.candidature(id).await.unwrap().unwrap().state
-}
-
-/// Creates a candidature through the pages and fills it; returns its id.
-async fn drafted(app: &TestApp, b: &Browser) -> String {
-    let (status, _, location) = b
-        .post("/candidatures", &[("programme", "HOP-DPI-Va2")])
-        .await;
-    assert_eq!(status, 303);
-    let id = location
-        .unwrap()
-        .trim_start_matches("/candidatures/")
-        .trim_end_matches("/dossier")
-        .to_string();
-    let v = version(app, &id).await;
-    let mut form = complete_form();
-    form.push(("version", &v));
-    let (status, body, _) = b.post(&format!("/candidatures/{id}/dossier"), &form).await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Brouillon enregistré"));
-    id
 }
 
 async fn accounts_through_pages(backend: Backend) {

@@ -390,3 +390,115 @@ impl TestApp {
 
 pub const BUNDLED_REM: &[u8] =
     include_bytes!("../../../../programmes/HOP-DPI-Va2/rem/prepublication-2023.xlsx");
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures shared by the candidature tests.
+
+use conforme_domain::account::Role as FixtureRole;
+use conforme_domain::candidature::EditorIdentity;
+
+pub fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+pub fn controlled(now: &str) -> ClockOptions {
+    ClockOptions {
+        now: Some(at(now)),
+        control: true,
+    }
+}
+
+pub fn identity(company: &str, siret: &str) -> EditorIdentity {
+    EditorIdentity {
+        company_name: company.into(),
+        siret: siret.into(),
+        legal_form: "SAS".into(),
+        head_function: "Président".into(),
+        head_office_address: "1 rue de la Paix, 75002 Paris".into(),
+        legal_rep_name: "Marie Curie".into(),
+        legal_rep_title: "Présidente".into(),
+        legal_rep_email: "marie@example.fr".into(),
+        legal_rep_phone: "01 23 45 67 89".into(),
+        contact_name: "Louis Pasteur".into(),
+        contact_email: "louis@example.fr".into(),
+        contact_phone: "01 98 76 54 32".into(),
+        cnda_nie: "NIE-42".into(),
+    }
+}
+
+/// An editor (legal representative) of a new organisation that accepted HOP-DPI-Va2's charter.
+pub async fn editor(app: &TestApp, email: &str, company: &str, siret: &str) -> (Browser, String) {
+    let b = app
+        .browser_for(email, FixtureRole::Editor, None, true)
+        .await;
+    let org = app
+        .store
+        .create_organisation(
+            &identity(company, siret),
+            siret,
+            &b.user.id,
+            true,
+            chrono::Utc::now(),
+            "test",
+        )
+        .await
+        .unwrap();
+    app.store
+        .accept_charter(
+            &org.id,
+            "HOP-DPI-Va2",
+            &b.user.id,
+            "Charte",
+            "0".repeat(64).as_str(),
+            chrono::Utc::now(),
+            "test",
+        )
+        .await
+        .unwrap();
+    (b, org.id)
+}
+
+pub fn complete_form() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("commercial_name", "DPI Santé"),
+        ("technical_version", "v2.4.1"),
+        ("wave1_referenced", "non"),
+        ("cnda_nil", "NIL-77"),
+        ("profiles", "Général"),
+        ("no_additional_components", "on"),
+        ("existing_versions[0][technical_version]", "v2.3"),
+        ("existing_versions[0][commercial_name]", "DPI Santé 2023"),
+    ]
+}
+
+pub async fn version(app: &TestApp, id: &str) -> String {
+    app.store
+        .candidature(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .version
+        .to_string()
+}
+
+/// Creates a candidature through the pages and fills it; returns its id.
+pub async fn drafted(app: &TestApp, b: &Browser) -> String {
+    let (status, _, location) = b
+        .post("/candidatures", &[("programme", "HOP-DPI-Va2")])
+        .await;
+    assert_eq!(status, 303);
+    let id = location
+        .unwrap()
+        .trim_start_matches("/candidatures/")
+        .trim_end_matches("/dossier")
+        .to_string();
+    let v = version(app, &id).await;
+    let mut form = complete_form();
+    form.push(("version", &v));
+    let (status, body, _) = b.post(&format!("/candidatures/{id}/dossier"), &form).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Brouillon enregistré"));
+    id
+}
