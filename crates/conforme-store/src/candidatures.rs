@@ -449,6 +449,44 @@ impl Store {
         Ok(id)
     }
 
+    /// Adds a message carrying an uploaded file to the thread: the file's record, the message
+    /// and their journal entries in one transaction.
+    pub async fn post_message_with_attachment(
+        &self,
+        candidature_id: &str,
+        message: &NewMessage,
+        attachment: &Attachment,
+        notifications: &[NewNotification],
+        actor: &str,
+    ) -> StoreResult<String> {
+        let now = attachment.uploaded_at;
+        let mut tx = self.pool().begin().await?;
+        insert_attachment_row(&mut tx, attachment).await?;
+        append(&mut tx, self.backend, &attachment_entry(attachment, actor)).await?;
+        let mut message = message.clone();
+        message.attachment_ids = vec![attachment.id.clone()];
+        let id = insert_message(&mut tx, candidature_id, &message, now).await?;
+        for n in notifications {
+            notify(&mut tx, n, now).await?;
+        }
+        append(
+            &mut tx,
+            self.backend,
+            &NewEntry {
+                at: now,
+                actor,
+                action: "candidature.message-posted",
+                object_type: "candidature",
+                object_id: candidature_id,
+                before: None,
+                after: Some(json!({ "message_id": id, "body": message.body, "attachments": message.attachment_ids })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     pub async fn messages(&self, candidature_id: &str) -> StoreResult<Vec<Message>> {
         let rows = sqlx::query(
             "SELECT m.id, m.author_id, u.display_name, m.kind, m.body, m.attachment_ids, m.created_at \

@@ -91,6 +91,7 @@ pub fn router() -> Router<AppState> {
     let uploads = Router::new()
         .route("/candidatures/{id}/pieces", post(upload_page))
         .route("/organisation/groupement/{id}/mandat", post(upload_mandate))
+        .route("/candidatures/{id}/fil", post(upload_to_thread))
         .route(
             "/api/v1/candidatures/{id}/attachments",
             post(upload_attachment),
@@ -599,6 +600,171 @@ async fn upload_page(
             match refusal {
                 Refusal::Page(status, message) => {
                     dossier_with_error(&state, &auth, &id, status, message).await
+                }
+                Refusal::App(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// `POST /candidatures/{id}/fil`: a document sent in the candidature's thread, by its editor or
+/// by an instructor (multipart: `csrf`, an optional `message`, then `file`).
+async fn upload_to_thread(
+    State(state): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let c = load_visible(&state, &auth, &id).await?;
+    let from_editor = auth
+        .may(&Action::UploadAttachment {
+            organisation_id: &c.organisation_id,
+        })
+        .is_ok();
+    if !from_editor {
+        auth.may(&Action::ReviewCandidatures)?;
+    }
+    let mut multipart = multipart.map_err(|e| AppError::bad_field("file", e.body_text()))?;
+    let outcome: Result<(), Refusal> = async {
+        if c.state == CandidatureState::Draft {
+            return Err(Refusal::Page(
+                StatusCode::CONFLICT,
+                "Les échanges s'ouvrent au dépôt du dossier.".into(),
+            ));
+        }
+        if declared_length(&headers).is_some_and(|n| n > MAX_PIECE_BYTES + FORM_OVERHEAD) {
+            let (status, message) = file_refusal(&FileError::TooLarge {
+                limit: MAX_PIECE_BYTES,
+            });
+            return Err(Refusal::Page(status, message));
+        }
+        let mut csrf_checked = false;
+        let mut text = String::new();
+        while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
+            match field.name().unwrap_or_default() {
+                "csrf" => {
+                    let sent = small_text(&mut field).await?;
+                    auth.check_csrf(&sent).map_err(Refusal::App)?;
+                    csrf_checked = true;
+                }
+                "message" => {
+                    let mut bytes = Vec::new();
+                    while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
+                        if bytes.len() + chunk.len() > 40_000 {
+                            return Err(Refusal::Page(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                "Le message dépasse 10 000 caractères.".into(),
+                            ));
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    text = String::from_utf8_lossy(&bytes).trim().to_string();
+                }
+                "file" => {
+                    if !csrf_checked {
+                        auth.check_csrf("").map_err(Refusal::App)?;
+                    }
+                    let raw_name = field.file_name().unwrap_or_default().to_string();
+                    let stored = state
+                        .files
+                        .put_stream(&mut field, &piece_limits())
+                        .await
+                        .map_err(|e| {
+                            let (status, message) = file_refusal(&e);
+                            Refusal::Page(status, message)
+                        })?;
+                    let attachment = Attachment {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        organisation_id: c.organisation_id.clone(),
+                        candidature_id: Some(c.id.clone()),
+                        file_name: sanitise_file_name(&raw_name, &stored.content_type),
+                        storage_key: stored.key,
+                        content_type: stored.content_type,
+                        size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                        sha256: stored.sha256,
+                        uploaded_by: auth.user.id.clone(),
+                        uploaded_at: state.clock.now(),
+                    };
+                    let title = format!("Document reçu sur {}", c.reference);
+                    let body = if text.is_empty() {
+                        attachment.file_name.clone()
+                    } else {
+                        text.clone()
+                    };
+                    let notifications = if from_editor {
+                        crate::candidatures::notify_instructors(
+                            &state,
+                            &c,
+                            "candidature.message",
+                            &title,
+                            &body,
+                        )
+                        .await
+                    } else {
+                        crate::candidatures::notify_members(
+                            &state,
+                            &c,
+                            "candidature.message",
+                            &title,
+                            &body,
+                        )
+                        .await
+                    };
+                    let recorded = match notifications {
+                        Ok(n) => state
+                            .store
+                            .post_message_with_attachment(
+                                &c.id,
+                                &conforme_store::NewMessage {
+                                    author_id: Some(auth.user.id.clone()),
+                                    kind: "message",
+                                    body: text.clone(),
+                                    attachment_ids: vec![],
+                                },
+                                &attachment,
+                                &n,
+                                &actor(&auth),
+                            )
+                            .await
+                            .map_err(AppError::from),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = recorded {
+                        discard(&state, &attachment.storage_key).await;
+                        return Err(Refusal::App(e));
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        if !csrf_checked {
+            auth.check_csrf("").map_err(Refusal::App)?;
+        }
+        Err(Refusal::Page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Aucun fichier choisi : choisissez le document à envoyer.".into(),
+        ))
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/candidatures/{id}")).into_response()),
+        Err(refusal) => {
+            drain(&mut multipart).await;
+            match refusal {
+                Refusal::Page(status, message) => {
+                    let layout = Layout::of(&state, "espace", Some(&auth)).await?;
+                    let page = crate::accounts::NoticePage {
+                        layout,
+                        title: "Document non envoyé".into(),
+                        paragraphs: vec![message],
+                        link: Some((
+                            format!("/candidatures/{id}"),
+                            "Revenir à la candidature".into(),
+                        )),
+                    };
+                    Ok((status, Html(page.render()?)).into_response())
                 }
                 Refusal::App(e) => Err(e.into()),
             }

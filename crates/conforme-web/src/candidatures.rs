@@ -98,7 +98,7 @@ fn store_error(e: StoreError) -> AppError {
     e.into()
 }
 
-async fn notify_members(
+pub(crate) async fn notify_members(
     state: &AppState,
     c: &Candidature,
     kind: &'static str,
@@ -121,7 +121,7 @@ async fn notify_members(
         .collect())
 }
 
-async fn notify_instructors(
+pub(crate) async fn notify_instructors(
     state: &AppState,
     c: &Candidature,
     kind: &'static str,
@@ -688,6 +688,8 @@ struct ThreadEntry {
     kind: String,
     body: String,
     at: String,
+    /// Attached files: id, name, size.
+    files: Vec<(String, String, String)>,
 }
 
 struct HistoryEntry {
@@ -741,6 +743,18 @@ fn action_label(action: &str) -> String {
         other => other,
     }
     .to_string()
+}
+
+/// Who did it, as the history shows: a user's address, or the platform itself.
+fn actor_label(actor: &str) -> String {
+    match actor {
+        "system:deadline" => "Conforme, échéance automatique".into(),
+        a if a.starts_with("system") => "Conforme".into(),
+        a => a
+            .trim_start_matches("user:")
+            .trim_start_matches("cli:")
+            .to_string(),
+    }
 }
 
 fn kind_label(kind: &str) -> &'static str {
@@ -835,18 +849,26 @@ async fn candidature_page(
         Some(auth),
     )
     .await?;
-    let thread = state
-        .store
-        .messages(&c.id)
-        .await?
-        .into_iter()
-        .map(|m| ThreadEntry {
+    let mut thread = vec![];
+    for m in state.store.messages(&c.id).await? {
+        let mut files = vec![];
+        for id in &m.attachment_ids {
+            if let Some(a) = state.store.attachment(id).await? {
+                files.push((
+                    a.id,
+                    a.file_name,
+                    conforme_files::format_size(u64::try_from(a.size_bytes).unwrap_or(0)),
+                ));
+            }
+        }
+        thread.push(ThreadEntry {
             author: m.author_name.unwrap_or_else(|| "Conforme".into()),
             kind: kind_label(&m.kind).to_string(),
             body: m.body,
             at: paris_long(m.created_at),
-        })
-        .collect();
+            files,
+        });
+    }
     let history = state
         .store
         .journal_for("candidature", &c.id)
@@ -854,7 +876,7 @@ async fn candidature_page(
         .into_iter()
         .map(|e| HistoryEntry {
             at: paris_long(e.at),
-            actor: e.actor.trim_start_matches("user:").to_string(),
+            actor: actor_label(&e.actor),
             action: action_label(&e.action),
         })
         .collect();

@@ -34,13 +34,16 @@ mod tests {
             .with_ymd_and_hms(2026, 3, 31, 10, 0, 0)
             .single()
             .expect("instant");
-        assert_eq!(paris_long(t), "mardi 31 mars 2026 à 12 h 00");
+        assert_eq!(paris_long(t), "mardi 31 mars 2026 à\u{a0}12\u{a0}h\u{a0}00");
         assert_eq!(paris_short(t), "31/03/2026 12:00");
         let midnight = Utc
             .with_ymd_and_hms(2025, 6, 30, 22, 0, 0)
             .single()
             .expect("instant");
         assert_eq!(paris_long(midnight), "mardi 1 juillet 2025");
-        assert_eq!(paris_deadline(midnight), "lundi 30 juin 2025 à 24 h 00");
+        assert_eq!(
+            paris_deadline(midnight),
+            "lundi 30 juin 2025 à\u{a0}24\u{a0}h\u{a0}00"
+        );
     }
 }

@@ -200,14 +200,20 @@ pub async fn seed(state: &AppState) -> anyhow::Result<bool> {
             "system:demo",
         )
         .await?;
-    for code in ["HOP-DPI-Va2", "BIO-SGL-Va1", "MS2-DUI-PDE-Va1-SF"] {
+    for programme in state.programmes.iter() {
+        // The very text the charter page shows, so that the acceptance reads as current.
+        let title = conforme_domain::organisation::charter_title(
+            programme.code.as_str(),
+            programme.def.charter.as_deref(),
+        );
+        let sha = crate::sha256_hex(conforme_domain::organisation::charter_text(&title).as_bytes());
         store
             .accept_charter(
                 &org.id,
-                code,
+                programme.code.as_str(),
                 &editor.id,
-                "Charte d'engagement (démonstration)",
-                &"d".repeat(64),
+                &title,
+                &sha,
                 state.clock.now(),
                 "system:demo",
             )

@@ -184,7 +184,7 @@ impl Worker {
             return Ok(Outcome::Skipped);
         };
         let reason = format!(
-            "Rejet automatique : aucune réponse à la demande de complément dans le délai de {} jours ouvrés (échéance : {}).",
+            "Rejet automatique, faute de réponse à la demande de complément dans le délai de {} jours ouvrés (échéance : {}).",
             candidature::COMPLEMENT_WORKING_DAYS,
             conforme_domain::calendar::french_deadline(due)
         );

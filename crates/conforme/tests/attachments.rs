@@ -1040,3 +1040,116 @@ async fn solidarity_mandates(backend: Backend) {
     app.stop().await;
 }
 both!(mandates, solidarity_mandates);
+
+async fn documents_in_the_thread(backend: Backend) {
+    let app = spawn_app(backend, controlled("2024-06-03T10:00:00+02:00")).await;
+    let (a, _) = editor(&app, "marie@editeur-a.fr", "Éditeur A", "73282932000074").await;
+    let (b, _) = editor(&app, "paul@editeur-b.fr", "Éditeur B", "44201234500017").await;
+    let instructor = app
+        .browser_for("instructeur@ans.fr", Role::Instructor, None, false)
+        .await;
+    let id = drafted(&app, &a).await;
+    let thread = |who: &Browser, csrf: String, message: &str, bytes: Vec<u8>| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("message", message.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("kbis.pdf"),
+            );
+        who.client
+            .post(format!("{}/candidatures/{id}/fil", app.url))
+            .multipart(form)
+            .send()
+    };
+    // No exchange on a draft.
+    assert_eq!(
+        thread(&a, a.csrf.clone(), "tôt", PDF.to_vec())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        409
+    );
+    for (field, name) in [
+        ("cnda_application_proof", "cnda.pdf"),
+        ("documentation", "doc.pdf"),
+    ] {
+        let (status, _, _) = upload(&a, &id, Some(&a.csrf), field, name, PDF.to_vec()).await;
+        assert_eq!(status, 303);
+    }
+    let (status, _, _) = a
+        .post(
+            &format!("/candidatures/{id}/depot"),
+            &[("version", &version(&app, &id).await)],
+        )
+        .await;
+    assert_eq!(status, 303);
+    // The instructor sends a document, the editor answers with one; another editor can do neither.
+    assert_eq!(
+        thread(
+            &instructor,
+            instructor.csrf.clone(),
+            "Modèle de mandat",
+            PDF.to_vec()
+        )
+        .await
+        .unwrap()
+        .status()
+        .as_u16(),
+        303
+    );
+    assert_eq!(
+        thread(&b, b.csrf.clone(), "intrus", PDF.to_vec())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        thread(&a, a.csrf.clone(), "Voici le Kbis", ELF.to_vec())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        422
+    );
+    assert_eq!(
+        thread(&a, a.csrf.clone(), "Voici le Kbis", PDF.to_vec())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        303
+    );
+    let messages = app.store.messages(&id).await.unwrap();
+    let with_files: Vec<_> = messages
+        .iter()
+        .filter(|m| !m.attachment_ids.is_empty())
+        .collect();
+    assert_eq!(with_files.len(), 2);
+    assert_eq!(with_files[1].body, "Voici le Kbis");
+    let file = &with_files[1].attachment_ids[0];
+    let (_, page) = a.get(&format!("/candidatures/{id}")).await;
+    assert!(page.contains(&format!("/pieces/{file}")) && page.contains("Modèle de mandat"));
+    let r = instructor
+        .client
+        .get(format!("{}/pieces/{file}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = b
+        .client
+        .get(format!("{}/pieces/{file}", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    app.wait_email("instructeur@ans.fr", "Voici le Kbis").await;
+    app.wait_email("marie@editeur-a.fr", "Modèle de mandat")
+        .await;
+    app.stop().await;
+}
+both!(thread_documents, documents_in_the_thread);

@@ -408,7 +408,7 @@ async fn pages(backend: Backend) {
     let (status, hop) = app.get_text("/dispositifs/HOP-DPI-Va2").await;
     assert_eq!(status, 200);
     assert!(hop.contains("Date 2bis"));
-    assert!(hop.contains("mardi 31 mars 2026 à 12 h 00"));
+    assert!(hop.contains("mardi 31 mars 2026 à\u{a0}12\u{a0}h\u{a0}00"));
     assert!(hop.contains("data-countdown-to=\"2026-03-31T10:00:00+00:00\""));
     assert!(
         hop.contains("Dernière période de dépôt d&#x27;un dossier complet de preuves")
