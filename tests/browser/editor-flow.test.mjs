@@ -407,7 +407,8 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
 
     const res = await submit(page, '#enregistrer');
     assert.equal(res.status(), 200, 'a draft saves even when incomplete');
-    assert.match(await text(page.locator('main .fr-alert--success')), /^Brouillon enregistré\. Il reste \d+ point\(s\) à compléter avant le dépôt\.$/);
+    assert.match(await text(page.locator('main .fr-alert--success > p')), /^Brouillon enregistré\. Il reste \d+ points à compléter avant le dépôt :$/);
+    assert.ok((await page.locator('main .fr-alert--success li').count()) > 2, 'the remaining points are listed');
     for (const id of ['commercial_name', 'technical_version', 'cnda_nil']) {
       assert.equal(await page.locator(`.fr-input-group--error:has(#${id}) .fr-error-text`).count(), 1, `error under #${id}`);
     }
@@ -429,8 +430,12 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     const res = await submit(page, '#enregistrer');
     assert.equal(res.status(), 200);
     assert.equal(
-      await text(page.locator('main .fr-alert--success')),
-      'Brouillon enregistré. Il reste 2 point(s) à compléter avant le dépôt.',
+      await text(page.locator('main .fr-alert--success > p')),
+      'Brouillon enregistré. Il reste 2 points à compléter avant le dépôt :',
+    );
+    assert.deepEqual(
+      await page.locator('main .fr-alert--success li').allTextContents(),
+      MISSING_PIECES.map((p) => `${p} : pièce obligatoire`),
     );
     assert.equal(await page.inputValue('#commercial_name'), 'DPI Démo Navigateur', 'the form shows what was saved');
     assert.equal(await page.inputValue('#technical_version'), 'v6.0.0-rc1');
