@@ -622,7 +622,9 @@ async fn show_workspace(
     let mut programmes = vec![];
     if let Some(org_id) = &auth.user.organisation_id {
         if let Some(org) = state.store.organisation(org_id).await? {
-            organisation = Some((org.identity.company_name.clone(), org.siret.clone()));
+            let siret = conforme_domain::identifiers::Siret::parse(&org.siret)
+                .map_or_else(|_| org.siret.clone(), |s| s.to_string());
+            organisation = Some((org.identity.company_name.clone(), siret));
         }
         candidatures = state
             .store
@@ -708,6 +710,8 @@ struct Field {
 struct CandidaturePage {
     layout: Layout,
     c: CandidatureRow,
+    /// Seen by agency staff: the editor organisation (name, id).
+    editor_org: Option<(String, String)>,
     version: i64,
     programme_title: String,
     state_code: String,
@@ -896,8 +900,18 @@ async fn candidature_page(
             )
         })
     });
+    let editor_org = if is_instructor {
+        state
+            .store
+            .organisation(&c.organisation_id)
+            .await?
+            .map(|o| (o.identity.company_name, o.id))
+    } else {
+        None
+    };
     Ok(CandidaturePage {
         layout,
+        editor_org,
         c: row(c),
         version: c.version,
         programme_title: programme.def.title.clone(),
