@@ -607,6 +607,130 @@ async fn upload_page(
     }
 }
 
+/// A file received from a form whose `csrf` field comes first: the stored object, the name the
+/// browser gave, and the form's other (small) text fields.
+struct Received {
+    stored: StoredObject,
+    raw_name: String,
+    texts: std::collections::HashMap<String, String>,
+}
+
+/// Reads such a form, checking the CSRF token before anything is stored and streaming `file`
+/// into the store under the pieces' limits. Text fields are bounded by `text_limit` bytes.
+async fn receive_file(
+    state: &AppState,
+    auth: &Auth,
+    multipart: &mut Multipart,
+    headers: &HeaderMap,
+    text_limit: usize,
+) -> Result<Received, Refusal> {
+    if declared_length(headers).is_some_and(|n| n > MAX_PIECE_BYTES + FORM_OVERHEAD) {
+        let (status, message) = file_refusal(&FileError::TooLarge {
+            limit: MAX_PIECE_BYTES,
+        });
+        return Err(Refusal::Page(status, message));
+    }
+    let mut csrf_checked = false;
+    let mut texts = std::collections::HashMap::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "csrf" => {
+                let sent = small_text(&mut field).await?;
+                auth.check_csrf(&sent).map_err(Refusal::App)?;
+                csrf_checked = true;
+            }
+            "file" => {
+                if !csrf_checked {
+                    auth.check_csrf("").map_err(Refusal::App)?;
+                }
+                let raw_name = field.file_name().unwrap_or_default().to_string();
+                let stored = state
+                    .files
+                    .put_stream(&mut field, &piece_limits())
+                    .await
+                    .map_err(|e| {
+                        let (status, message) = file_refusal(&e);
+                        Refusal::Page(status, message)
+                    })?;
+                return Ok(Received {
+                    stored,
+                    raw_name,
+                    texts,
+                });
+            }
+            _ => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
+                    if bytes.len() + chunk.len() > text_limit {
+                        return Err(Refusal::Page(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "Un champ du formulaire est trop long.".into(),
+                        ));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                texts.insert(name, String::from_utf8_lossy(&bytes).trim().to_string());
+            }
+        }
+    }
+    if !csrf_checked {
+        auth.check_csrf("").map_err(Refusal::App)?;
+    }
+    Err(Refusal::Page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Aucun fichier choisi : choisissez le fichier à envoyer.".into(),
+    ))
+}
+
+/// The record of a received file.
+fn attachment_of(
+    state: &AppState,
+    auth: &Auth,
+    organisation_id: &str,
+    candidature_id: Option<&str>,
+    r: Received,
+) -> Attachment {
+    Attachment {
+        id: uuid::Uuid::new_v4().to_string(),
+        organisation_id: organisation_id.to_string(),
+        candidature_id: candidature_id.map(str::to_string),
+        file_name: sanitise_file_name(&r.raw_name, &r.stored.content_type),
+        storage_key: r.stored.key,
+        content_type: r.stored.content_type,
+        size_bytes: i64::try_from(r.stored.size).unwrap_or(i64::MAX),
+        sha256: r.stored.sha256,
+        uploaded_by: auth.user.id.clone(),
+        uploaded_at: state.clock.now(),
+    }
+}
+
+/// Answers a refused upload: a page saying why, with the way back (what is left of the form
+/// is read first so the browser gets the answer).
+async fn refused_upload(
+    state: &AppState,
+    auth: &Auth,
+    multipart: &mut Multipart,
+    refusal: Refusal,
+    title: &str,
+    back: (String, String),
+) -> PageResult<Response> {
+    drain(multipart).await;
+    match refusal {
+        Refusal::Page(status, message) => {
+            let layout = Layout::of(state, "espace", Some(auth)).await?;
+            let page = crate::accounts::NoticePage {
+                layout,
+                title: title.into(),
+                paragraphs: vec![message],
+                link: Some(back),
+            };
+            Ok((status, Html(page.render()?)).into_response())
+        }
+        Refusal::App(e) => Err(e.into()),
+    }
+}
+
 /// `POST /candidatures/{id}/fil`: a document sent in the candidature's thread, by its editor or
 /// by an instructor (multipart: `csrf`, an optional `message`, then `file`).
 async fn upload_to_thread(
@@ -633,141 +757,65 @@ async fn upload_to_thread(
                 "Les échanges s'ouvrent au dépôt du dossier.".into(),
             ));
         }
-        if declared_length(&headers).is_some_and(|n| n > MAX_PIECE_BYTES + FORM_OVERHEAD) {
-            let (status, message) = file_refusal(&FileError::TooLarge {
-                limit: MAX_PIECE_BYTES,
-            });
-            return Err(Refusal::Page(status, message));
+        let received = receive_file(&state, &auth, &mut multipart, &headers, 40_000).await?;
+        let text = received.texts.get("message").cloned().unwrap_or_default();
+        let attachment = attachment_of(&state, &auth, &c.organisation_id, Some(&c.id), received);
+        let title = format!("Document reçu sur {}", c.reference);
+        let body = if text.is_empty() {
+            attachment.file_name.clone()
+        } else {
+            text.clone()
+        };
+        let notifications = if from_editor {
+            crate::candidatures::notify_instructors(
+                &state,
+                &c,
+                "candidature.message",
+                &title,
+                &body,
+            )
+            .await
+        } else {
+            crate::candidatures::notify_members(&state, &c, "candidature.message", &title, &body)
+                .await
+        };
+        let message = conforme_store::NewMessage {
+            author_id: Some(auth.user.id.clone()),
+            kind: "message",
+            body: text,
+            attachment_ids: vec![],
+        };
+        let recorded = match notifications {
+            Ok(n) => state
+                .store
+                .post_message_with_attachment(&c.id, &message, &attachment, &n, &actor(&auth))
+                .await
+                .map_err(AppError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = recorded {
+            discard(&state, &attachment.storage_key).await;
+            return Err(Refusal::App(e));
         }
-        let mut csrf_checked = false;
-        let mut text = String::new();
-        while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
-            match field.name().unwrap_or_default() {
-                "csrf" => {
-                    let sent = small_text(&mut field).await?;
-                    auth.check_csrf(&sent).map_err(Refusal::App)?;
-                    csrf_checked = true;
-                }
-                "message" => {
-                    let mut bytes = Vec::new();
-                    while let Some(chunk) = field.chunk().await.map_err(multipart_refusal)? {
-                        if bytes.len() + chunk.len() > 40_000 {
-                            return Err(Refusal::Page(
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                "Le message dépasse 10 000 caractères.".into(),
-                            ));
-                        }
-                        bytes.extend_from_slice(&chunk);
-                    }
-                    text = String::from_utf8_lossy(&bytes).trim().to_string();
-                }
-                "file" => {
-                    if !csrf_checked {
-                        auth.check_csrf("").map_err(Refusal::App)?;
-                    }
-                    let raw_name = field.file_name().unwrap_or_default().to_string();
-                    let stored = state
-                        .files
-                        .put_stream(&mut field, &piece_limits())
-                        .await
-                        .map_err(|e| {
-                            let (status, message) = file_refusal(&e);
-                            Refusal::Page(status, message)
-                        })?;
-                    let attachment = Attachment {
-                        id: uuid::Uuid::new_v4().to_string(),
-                        organisation_id: c.organisation_id.clone(),
-                        candidature_id: Some(c.id.clone()),
-                        file_name: sanitise_file_name(&raw_name, &stored.content_type),
-                        storage_key: stored.key,
-                        content_type: stored.content_type,
-                        size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                        sha256: stored.sha256,
-                        uploaded_by: auth.user.id.clone(),
-                        uploaded_at: state.clock.now(),
-                    };
-                    let title = format!("Document reçu sur {}", c.reference);
-                    let body = if text.is_empty() {
-                        attachment.file_name.clone()
-                    } else {
-                        text.clone()
-                    };
-                    let notifications = if from_editor {
-                        crate::candidatures::notify_instructors(
-                            &state,
-                            &c,
-                            "candidature.message",
-                            &title,
-                            &body,
-                        )
-                        .await
-                    } else {
-                        crate::candidatures::notify_members(
-                            &state,
-                            &c,
-                            "candidature.message",
-                            &title,
-                            &body,
-                        )
-                        .await
-                    };
-                    let recorded = match notifications {
-                        Ok(n) => state
-                            .store
-                            .post_message_with_attachment(
-                                &c.id,
-                                &conforme_store::NewMessage {
-                                    author_id: Some(auth.user.id.clone()),
-                                    kind: "message",
-                                    body: text.clone(),
-                                    attachment_ids: vec![],
-                                },
-                                &attachment,
-                                &n,
-                                &actor(&auth),
-                            )
-                            .await
-                            .map_err(AppError::from),
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = recorded {
-                        discard(&state, &attachment.storage_key).await;
-                        return Err(Refusal::App(e));
-                    }
-                    return Ok(());
-                }
-                _ => {}
-            }
-        }
-        if !csrf_checked {
-            auth.check_csrf("").map_err(Refusal::App)?;
-        }
-        Err(Refusal::Page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Aucun fichier choisi : choisissez le document à envoyer.".into(),
-        ))
+        Ok(())
     }
     .await;
     match outcome {
         Ok(()) => Ok(Redirect::to(&format!("/candidatures/{id}")).into_response()),
         Err(refusal) => {
-            drain(&mut multipart).await;
-            match refusal {
-                Refusal::Page(status, message) => {
-                    let layout = Layout::of(&state, "espace", Some(&auth)).await?;
-                    let page = crate::accounts::NoticePage {
-                        layout,
-                        title: "Document non envoyé".into(),
-                        paragraphs: vec![message],
-                        link: Some((
-                            format!("/candidatures/{id}"),
-                            "Revenir à la candidature".into(),
-                        )),
-                    };
-                    Ok((status, Html(page.render()?)).into_response())
-                }
-                Refusal::App(e) => Err(e.into()),
-            }
+            let back = (
+                format!("/candidatures/{id}"),
+                "Revenir à la candidature".to_string(),
+            );
+            refused_upload(
+                &state,
+                &auth,
+                &mut multipart,
+                refusal,
+                "Document non envoyé",
+                back,
+            )
+            .await
         }
     }
 }
@@ -793,87 +841,36 @@ async fn upload_mandate(
     }
     let mut multipart = multipart.map_err(|e| AppError::bad_field("file", e.body_text()))?;
     let outcome: Result<(), Refusal> = async {
-        if declared_length(&headers).is_some_and(|n| n > MAX_PIECE_BYTES + FORM_OVERHEAD) {
-            let (status, message) = file_refusal(&FileError::TooLarge {
-                limit: MAX_PIECE_BYTES,
-            });
-            return Err(Refusal::Page(status, message));
+        let received =
+            receive_file(&state, &auth, &mut multipart, &headers, MAX_TEXT_FIELD).await?;
+        let attachment = attachment_of(&state, &auth, &organisation_id, None, received);
+        if let Err(e) = state
+            .store
+            .attach_mandate(&organisation_id, &member_id, &attachment, &actor(&auth))
+            .await
+        {
+            discard(&state, &attachment.storage_key).await;
+            return Err(Refusal::App(e.into()));
         }
-        let mut csrf_checked = false;
-        while let Some(mut field) = multipart.next_field().await.map_err(multipart_refusal)? {
-            match field.name().unwrap_or_default() {
-                "csrf" => {
-                    let sent = small_text(&mut field).await?;
-                    auth.check_csrf(&sent).map_err(Refusal::App)?;
-                    csrf_checked = true;
-                }
-                "file" => {
-                    if !csrf_checked {
-                        auth.check_csrf("").map_err(Refusal::App)?;
-                    }
-                    let raw_name = field.file_name().unwrap_or_default().to_string();
-                    let stored = state
-                        .files
-                        .put_stream(&mut field, &piece_limits())
-                        .await
-                        .map_err(|e| {
-                            let (status, message) = file_refusal(&e);
-                            Refusal::Page(status, message)
-                        })?;
-                    let attachment = Attachment {
-                        id: uuid::Uuid::new_v4().to_string(),
-                        organisation_id: organisation_id.clone(),
-                        candidature_id: None,
-                        file_name: sanitise_file_name(&raw_name, &stored.content_type),
-                        storage_key: stored.key,
-                        content_type: stored.content_type,
-                        size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                        sha256: stored.sha256,
-                        uploaded_by: auth.user.id.clone(),
-                        uploaded_at: state.clock.now(),
-                    };
-                    if let Err(e) = state
-                        .store
-                        .attach_mandate(&organisation_id, &member_id, &attachment, &actor(&auth))
-                        .await
-                    {
-                        discard(&state, &attachment.storage_key).await;
-                        return Err(Refusal::App(e.into()));
-                    }
-                    return Ok(());
-                }
-                _ => {}
-            }
-        }
-        if !csrf_checked {
-            auth.check_csrf("").map_err(Refusal::App)?;
-        }
-        Err(Refusal::Page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Aucun fichier choisi : choisissez le mandat à envoyer.".into(),
-        ))
+        Ok(())
     }
     .await;
     match outcome {
         Ok(()) => Ok(Redirect::to("/organisation?fait=mandat#groupement").into_response()),
         Err(refusal) => {
-            drain(&mut multipart).await;
-            match refusal {
-                Refusal::Page(status, message) => {
-                    let layout = Layout::of(&state, "espace", Some(&auth)).await?;
-                    let page = crate::accounts::NoticePage {
-                        layout,
-                        title: "Mandat non enregistré".into(),
-                        paragraphs: vec![message],
-                        link: Some((
-                            "/organisation#groupement".into(),
-                            "Revenir au groupement".into(),
-                        )),
-                    };
-                    Ok((status, Html(page.render()?)).into_response())
-                }
-                Refusal::App(e) => Err(e.into()),
-            }
+            let back = (
+                "/organisation#groupement".to_string(),
+                "Revenir au groupement".to_string(),
+            );
+            refused_upload(
+                &state,
+                &auth,
+                &mut multipart,
+                refusal,
+                "Mandat non enregistré",
+                back,
+            )
+            .await
         }
     }
 }
