@@ -553,7 +553,9 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     );
     t.diagnostic(`queue: ${rows.map((r) => `${r.reference} (${r.state}, ${r.since})`).join(' ; ')}`);
     assert.deepEqual(rows.map((r) => r.reference).sort(), [REF.complement, REF.submitted].sort());
-    assert.ok(rows.every((r) => r.state === 'À examiner' && r.organisation === 'Éditions Démo Santé SAS'));
+    assert.ok(rows.every((r) => r.organisation === 'Éditions Démo Santé SAS'));
+    assert.equal(rows.find((r) => r.reference === REF.submitted).state, 'À examiner');
+    assert.equal(rows.find((r) => r.reference === REF.complement).state, 'Complément reçu', 'an answered complement is marked');
     // The queue is ordered oldest (last) deposit first (README: "a queue oldest
     // first"); answering the complement re-deposits the dossier now (12/09),
     // after the MS2 dossier's deposit (11/09), so the answered dossier comes second.

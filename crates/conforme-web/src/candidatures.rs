@@ -1394,6 +1394,8 @@ struct QueueRow {
     row: CandidatureRow,
     organisation: String,
     waiting_editor: bool,
+    /// Back from the editor with an answer to a complement request.
+    answered: bool,
     since: String,
 }
 
@@ -1418,7 +1420,17 @@ async fn show_queue(
             .await?
             .map(|o| o.identity.company_name)
             .unwrap_or_default();
+        let answered = c.state == CandidatureState::Submitted
+            && state
+                .store
+                .messages(&c.id)
+                .await?
+                .iter()
+                .rev()
+                .find(|m| m.kind != "message")
+                .is_some_and(|m| m.kind == "complement-answer");
         rows.push(QueueRow {
+            answered,
             waiting_editor: c.state == CandidatureState::ComplementRequested,
             since: c.last_submitted_at.map_or_else(|| "—".into(), paris_short),
             organisation,
