@@ -10,5 +10,6 @@ pub mod identifiers;
 pub mod organisation;
 pub mod policy;
 pub mod programme;
+pub mod proofs;
 pub mod rem;
 pub mod text;
