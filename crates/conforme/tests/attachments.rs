@@ -8,7 +8,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{Backend, Browser, TestApp, controlled, drafted, editor, spawn_app, version};
+use common::{Backend, Browser, TestApp, controlled, drafted, editor, spawn_app, token, version};
 use conforme_domain::account::Role;
 use conforme_domain::candidature::CandidatureState;
 use serde_json::Value;
@@ -274,22 +274,6 @@ async fn assert_store_empty(app: &TestApp) {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(stored_files(app), Vec::<PathBuf>::new());
-}
-
-async fn token(app: &TestApp, user_id: &str, scopes: &[&str]) -> String {
-    let t = conforme_web::secrets::random_token().unwrap();
-    app.store
-        .create_api_token(
-            user_id,
-            "test",
-            &conforme_web::secrets::sha256_hex(&t),
-            scopes,
-            Utc::now(),
-            "test",
-        )
-        .await
-        .unwrap();
-    t
 }
 
 // ---------------------------------------------------------------------------------------------

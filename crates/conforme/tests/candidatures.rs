@@ -6,8 +6,9 @@
 
 mod common;
 
-use chrono::Utc;
-use common::{Backend, Browser, TestApp, at, controlled, drafted, editor, spawn_app, version};
+use common::{
+    Backend, Browser, TestApp, at, controlled, drafted, editor, spawn_app, token, version,
+};
 use conforme::ClockOptions;
 use conforme_domain::account::Role;
 use conforme_domain::candidature::CandidatureState;
@@ -659,22 +660,6 @@ async fn isolation(backend: Backend) {
     app.stop().await;
 }
 both!(editors_are_isolated, isolation);
-
-async fn token(app: &TestApp, user_id: &str, scopes: &[&str]) -> String {
-    let t = conforme_web::secrets::random_token().unwrap();
-    app.store
-        .create_api_token(
-            user_id,
-            "test",
-            &conforme_web::secrets::sha256_hex(&t),
-            scopes,
-            Utc::now(),
-            "test",
-        )
-        .await
-        .unwrap();
-    t
-}
 
 async fn api_flow(backend: Backend) {
     let app = spawn_app(backend, controlled("2024-06-03T10:00:00+02:00")).await;

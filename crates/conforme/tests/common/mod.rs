@@ -502,3 +502,20 @@ pub async fn drafted(app: &TestApp, b: &Browser) -> String {
     assert!(body.contains("Brouillon enregistré"));
     id
 }
+
+/// An API token for a user, created in the store; returns the token itself.
+pub async fn token(app: &TestApp, user_id: &str, scopes: &[&str]) -> String {
+    let t = conforme_web::secrets::random_token().unwrap();
+    app.store
+        .create_api_token(
+            user_id,
+            "test",
+            &conforme_web::secrets::sha256_hex(&t),
+            scopes,
+            chrono::Utc::now(),
+            "test",
+        )
+        .await
+        .unwrap();
+    t
+}
