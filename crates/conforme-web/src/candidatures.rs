@@ -94,8 +94,13 @@ fn transition_error(e: TransitionError) -> AppError {
     }
 }
 
-fn store_error(e: StoreError) -> AppError {
-    e.into()
+/// Refuses an action decided on a version of the candidature that has changed since.
+fn fresh(c: &Candidature, expected_version: i64) -> Result<(), AppError> {
+    if c.version == expected_version {
+        Ok(())
+    } else {
+        Err(StoreError::Stale("la candidature".into()).into())
+    }
 }
 
 pub(crate) async fn notify_members(
@@ -240,9 +245,7 @@ pub async fn save(
             c.state.label()
         )));
     }
-    if c.version != expected_version {
-        return Err(store_error(StoreError::Stale("la candidature".into())));
-    }
+    fresh(c, expected_version)?;
     // A piece must be a file uploaded to this very candidature.
     for (field, old, new) in [
         (
@@ -308,9 +311,7 @@ pub async fn submit(
     auth.may(&Action::EditCandidature {
         organisation_id: &c.organisation_id,
     })?;
-    if c.version != expected_version {
-        return Err(store_error(StoreError::Stale("la candidature".into())));
-    }
+    fresh(c, expected_version)?;
     let programme = programme_of(state, c)?;
     let organisation = state
         .store
@@ -359,9 +360,7 @@ pub async fn answer(
     auth.may(&Action::EditCandidature {
         organisation_id: &c.organisation_id,
     })?;
-    if c.version != expected_version {
-        return Err(store_error(StoreError::Stale("la candidature".into())));
-    }
+    fresh(c, expected_version)?;
     let now = state.clock.now();
     let due = c.complement_due_at.unwrap_or(now);
     let new_state =
@@ -396,9 +395,7 @@ pub async fn ask_complement(
     message: &str,
 ) -> Result<Candidature, AppError> {
     auth.may(&Action::ReviewCandidatures)?;
-    if c.version != expected_version {
-        return Err(store_error(StoreError::Stale("la candidature".into())));
-    }
+    fresh(c, expected_version)?;
     let now = state.clock.now();
     let (new_state, due) =
         rules::request_complement(c.state, message, now).map_err(transition_error)?;
@@ -450,9 +447,7 @@ pub async fn decide(
     reason: &str,
 ) -> Result<Candidature, AppError> {
     auth.may(&Action::ReviewCandidatures)?;
-    if c.version != expected_version {
-        return Err(store_error(StoreError::Stale("la candidature".into())));
-    }
+    fresh(c, expected_version)?;
     let now = state.clock.now();
     let (new_state, action, title, body) = if validate {
         let s = rules::validate(c.state).map_err(transition_error)?;
