@@ -307,15 +307,19 @@ pub enum CandidatureState {
     ComplementRequested,
     Validated,
     Rejected,
+    /// No answer to a question of the agency within 30 days during the instruction of the
+    /// proofs (DSR-HOP-DPI-Va2 §4.4).
+    Abandoned,
 }
 
 impl CandidatureState {
-    pub const ALL: [CandidatureState; 5] = [
+    pub const ALL: [CandidatureState; 6] = [
         CandidatureState::Draft,
         CandidatureState::Submitted,
         CandidatureState::ComplementRequested,
         CandidatureState::Validated,
         CandidatureState::Rejected,
+        CandidatureState::Abandoned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -325,6 +329,7 @@ impl CandidatureState {
             CandidatureState::ComplementRequested => "complement-requested",
             CandidatureState::Validated => "validated",
             CandidatureState::Rejected => "rejected",
+            CandidatureState::Abandoned => "abandoned",
         }
     }
 
@@ -339,6 +344,7 @@ impl CandidatureState {
             CandidatureState::ComplementRequested => "Complément demandé",
             CandidatureState::Validated => "Dossier administratif validé",
             CandidatureState::Rejected => "Rejeté",
+            CandidatureState::Abandoned => "Abandonnée (sans réponse sous 30 jours)",
         }
     }
 

@@ -255,6 +255,36 @@ pub struct ProgrammeDef {
     pub committee: CommitteeDef,
     #[serde(default)]
     pub extra_pieces: Vec<ExtraPieceDef>,
+    /// The special test session of the instruction (INS test day, 4-week test session).
+    #[serde(default)]
+    pub test_session: Option<TestSessionDef>,
+}
+
+/// From when a programme's test session is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TestSessionStart {
+    /// Once every proof of `chapter` is in (DSR-HOP-DPI-Va2 §4.4: INS test day).
+    ChapterDeposited,
+    /// From the start of the instruction (DSR-BIO-SGL-Va1 §4.4, DUI-PDE charter).
+    InstructionStart,
+}
+
+/// A test session held during the instruction, with the agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSessionDef {
+    pub label: String,
+    pub description: String,
+    pub from: TestSessionStart,
+    /// The REM chapter whose deposit opens the session (with `from = "chapter-deposited"`).
+    #[serde(default)]
+    pub chapter: Option<String>,
+    /// Days within which the session is to be held.
+    pub within_days: u32,
+    /// Only for solutions not referenced in wave 1.
+    #[serde(default)]
+    pub only_if_not_wave1: bool,
 }
 
 /// A validated programme.
@@ -438,6 +468,22 @@ impl Programme {
                 return Err(invalid(
                     &format!("extra_pieces[{i}].code"),
                     format!("pièce « {} » déclarée deux fois", p.code),
+                ));
+            }
+        }
+
+        if let Some(t) = &def.test_session {
+            if t.within_days == 0 {
+                return Err(invalid(
+                    "test_session.within_days",
+                    "le délai de la session de test doit être d'au moins un jour".into(),
+                ));
+            }
+            let needs_chapter = t.from == TestSessionStart::ChapterDeposited;
+            if needs_chapter != t.chapter.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+                return Err(invalid(
+                    "test_session.chapter",
+                    "le chapitre est requis avec from = \"chapter-deposited\", et seulement avec lui".into(),
                 ));
             }
         }

@@ -9,6 +9,7 @@
 //!
 //! - [`checklist`] — [`required_proofs`] and [`Checklist::progress`];
 //! - [`pentest`] — [`pentest_verdict`];
+//! - [`checks`] — [`file_checks`], [`pentest_checks`] and [`parse_pentest_csv`];
 //! - [`cutoff`] — [`check_complete_dossier`] and [`check_exchange`];
 //! - [`instruction`] — [`InstructionClock`].
 
@@ -16,7 +17,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub mod checklist;
+pub mod checks;
 pub mod cutoff;
+pub mod dossier;
 pub mod instruction;
 pub mod pentest;
 
@@ -25,7 +28,16 @@ pub use checklist::{
     ProofKeyError, ProofSlot, WAVE1_PERIMETER, Wave1Status, profiles_outside_programme, proof_keys,
     required_proofs,
 };
+pub use checks::{
+    ArchiveFacts, CheckOutcome, CheckStatus, FileFacts, FileNature, PentestImportError,
+    expected_natures, file_checks, nature_of, parse_pentest_csv, pentest_checks,
+};
 pub use cutoff::{Admission, CutOffError, ExchangeKind, check_complete_dossier, check_exchange};
+pub use dossier::{
+    CNDA_PIECE, ChapterRecord, DossierError, PENTEST_PIECE, PentestRecord, ProofDossier,
+    RequirementStatus, ScenarioOutcome, Submission, Target, TestSession, TestWindow, Verdict,
+    all_valid, initial_wave1, requirement_statuses, test_window,
+};
 pub use instruction::{
     ClockError, IndicativeComparison, InstructionClock, InstructionEvent, InstructionRules,
     LateAnswerEffect, QueueMove, QueuePlace, Stop,

@@ -10,6 +10,7 @@
 
 mod config;
 mod error;
+mod inspect;
 mod sniff;
 mod store;
 
@@ -17,5 +18,6 @@ pub use config::{
     ACCESS_KEY_ID_VAR, ConfigError, FILES_URL_VAR, FileStoreConfig, SECRET_ACCESS_KEY_VAR,
 };
 pub use error::{FileError, format_size};
+pub use inspect::ArchiveInspection;
 pub use sniff::{OCTET_STREAM, SNIFF_LEN, TEXT_PLAIN, sniff};
 pub use store::{FileStore, PART_SIZE, StoredObject, UploadLimits, is_valid_key};

@@ -585,7 +585,7 @@ pub(crate) fn attachment_entry<'a>(a: &'a Attachment, actor: &'a str) -> NewEntr
     }
 }
 
-async fn insert_message(
+pub(crate) async fn insert_message(
     conn: &mut sqlx::AnyConnection,
     candidature_id: &str,
     m: &NewMessage,

@@ -10,6 +10,7 @@ mod journal;
 mod notifications;
 pub mod organisation_queries;
 mod organisations;
+mod proofs;
 
 pub use accounts::{ApiToken, EmailToken, NewUser, OneTimeCode, Session, User, UserField};
 pub use candidatures::{Attachment, Candidature, Message, NewMessage, Transition};
@@ -21,6 +22,7 @@ pub use jobs::{Job, NewJob};
 pub use journal::{JournalEntry, JournalProblem, NewEntry};
 pub use notifications::{EMAIL_JOB, EMAIL_SEND_JOB, NewNotification, Notification};
 pub use organisations::{CharterAcceptance, Distributor, Organisation, SolidarityMember};
+pub use proofs::{DossierChange, ProofFile, StoredProofDossier};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -78,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "accounts_candidatures",
         include_str!("../migrations/0002_accounts_candidatures.sql"),
+    ),
+    (
+        3,
+        "proof_dossiers",
+        include_str!("../migrations/0003_proof_dossiers.sql"),
     ),
 ];
 

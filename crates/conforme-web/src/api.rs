@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/_clock", put(set_clock).get(get_clock))
         .merge(crate::api_candidatures::router())
+        .merge(crate::proofs::api::router())
         .fallback(api_not_found)
 }
 
@@ -60,7 +61,11 @@ pub fn router() -> Router<AppState> {
         crate::api_candidatures::answer_complement,
         crate::api_candidatures::list_messages,
         crate::attachments::upload_attachment,
-        crate::attachments::download_attachment
+        crate::attachments::download_attachment,
+        crate::proofs::api::get_checklist,
+        crate::proofs::api::upload_proof_file,
+        crate::proofs::api::submit_proofs,
+        crate::proofs::api::answer_question
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -90,7 +95,16 @@ pub fn router() -> Router<AppState> {
         crate::api_candidatures::VersionBody,
         crate::api_candidatures::MessageView,
         crate::api_candidatures::MessageList,
-        crate::attachments::AttachmentView
+        crate::attachments::AttachmentView,
+        crate::proofs::api::ProofFileView,
+        crate::proofs::api::ChecklistLine,
+        crate::proofs::api::PieceLine,
+        crate::proofs::api::ChapterCount,
+        crate::proofs::api::ChecklistView,
+        crate::proofs::api::SubmitBody,
+        crate::proofs::api::SubmissionView,
+        crate::proofs::api::AnswerBody,
+        crate::proofs::api::AnswerView
     ))
 )]
 pub struct ApiDoc;

@@ -1016,7 +1016,7 @@ pub struct AttachmentView {
 }
 
 /// A problem about the uploaded file, named `file`.
-fn file_problem(status: StatusCode, message: String) -> Response {
+pub(crate) fn file_problem(status: StatusCode, message: String) -> Response {
     let problem = Problem {
         kind: "about:blank".into(),
         title: status.canonical_reason().unwrap_or("Error").to_string(),
@@ -1037,7 +1037,7 @@ fn file_problem(status: StatusCode, message: String) -> Response {
 
 /// The file name of a `Content-Disposition` header: `filename*` (RFC 8187, UTF-8) or else
 /// `filename`.
-fn disposition_file_name(value: &str) -> Option<String> {
+pub(crate) fn disposition_file_name(value: &str) -> Option<String> {
     let mut plain = None;
     for param in value.split(';').map(str::trim) {
         let Some((key, v)) = param.split_once('=') else {

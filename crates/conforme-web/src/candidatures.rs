@@ -493,7 +493,11 @@ pub async fn decide(
         attachment_ids: vec![],
     });
     t.notifications = notify_members(state, c, action, &title, &body).await?;
-    Ok(state.store.apply_transition(&t, now, &actor(auth)).await?)
+    let decided = state.store.apply_transition(&t, now, &actor(auth)).await?;
+    if validate {
+        crate::proofs::open_after_validation(state, &decided, &actor(auth)).await;
+    }
+    Ok(decided)
 }
 
 pub async fn message(
@@ -739,6 +743,23 @@ fn action_label(action: &str) -> String {
         "candidature.rejected" => "Dossier rejeté",
         "candidature.rejected-automatically" => "Rejet automatique (délai de réponse dépassé)",
         "candidature.message-posted" => "Message",
+        "proofs.opened" => "Dossier de preuves ouvert",
+        "proofs.file-deposited" => "Fichier de preuve déposé",
+        "proofs.file-replaced" => "Fichier de preuve remplacé",
+        "proofs.file-withdrawn" => "Fichier de preuve retiré",
+        "proofs.submitted" => "Preuves soumises",
+        "proofs.completed" => "Dossier de preuves complet",
+        "proofs.verdict" => "Avis sur une preuve",
+        "proofs.question-asked" => "Sollicitation de l'ANS (horloge arrêtée)",
+        "proofs.answered" => "Réponse de l'éditeur (horloge relancée)",
+        "proofs.assigned" => "Attribution de l'instruction",
+        "proofs.proof-added" => "Preuve ajoutée par l'ANS",
+        "proofs.facts-set" => "Situation vague 1 / CNDA enregistrée",
+        "proofs.pentest-entered" => "Résultats du test d'intrusion saisis",
+        "proofs.test-proposed" => "Date de session de test proposée",
+        "proofs.test-confirmed" => "Date de session de test confirmée",
+        "proofs.test-recorded" => "Résultat de la session de test consigné",
+        "proofs.abandoned" => "Abandon automatique (30 jours sans réponse)",
         other => other,
     }
     .to_string()
@@ -762,6 +783,9 @@ fn kind_label(kind: &str) -> &'static str {
         "complement-request" => "Demande de complément",
         "complement-answer" => "Réponse au complément",
         "decision" => "Décision",
+        "proof-submission" => "Dépôt de preuves",
+        "proof-question" => "Sollicitation de l'ANS",
+        "proof-answer" => "Réponse à la sollicitation",
         _ => "Message",
     }
 }

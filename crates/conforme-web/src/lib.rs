@@ -16,6 +16,7 @@ pub mod format;
 pub mod oidc;
 pub mod organisation;
 pub mod pages;
+pub mod proofs;
 pub mod query;
 pub mod secrets;
 pub mod totp;
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::router())
         .merge(organisation::router())
         .merge(candidatures::router())
+        .merge(proofs::pages::router())
         .merge(demo::router())
         .nest("/api/v1", api::router())
         .route("/healthz", get(api::healthz))
@@ -115,6 +117,7 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .merge(attachments::router())
+        .merge(proofs::pages::upload_router())
         .with_state(state)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -7,7 +7,8 @@ use conforme_domain::candidature::{self, CandidatureState};
 use conforme_domain::clock::Clock;
 use conforme_mail::{Mailer, templates};
 use conforme_store::{
-    EMAIL_JOB, EMAIL_SEND_JOB, Job, NewMessage, NewNotification, Store, StoreError, Transition,
+    DossierChange, EMAIL_JOB, EMAIL_SEND_JOB, Job, NewMessage, NewNotification, Store, StoreError,
+    Transition,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -17,6 +18,10 @@ use tokio::sync::watch;
 pub const COMPLEMENT_DEADLINE: &str = "candidature.complement-deadline";
 /// A reminder one working day… rather 48 hours before a complement deadline.
 pub const COMPLEMENT_REMINDER: &str = "candidature.complement-reminder";
+
+/// The job kind of the 30-day abandonment of an unanswered question during the instruction
+/// of the proofs (payload: the due instant).
+pub const PROOFS_ABANDONMENT: &str = "proofs.abandonment";
 
 const LEASE_SECONDS: i64 = 120;
 const MAX_ATTEMPTS: i64 = 8;
@@ -106,6 +111,7 @@ impl Worker {
             EMAIL_SEND_JOB | EMAIL_JOB => self.send_email(job).await,
             COMPLEMENT_DEADLINE => self.expire_complement(job).await,
             COMPLEMENT_REMINDER => self.remind_complement(job).await,
+            PROOFS_ABANDONMENT => self.abandon_unanswered(job).await,
             other => Err(format!("unknown job kind {other}")),
         }
     }
@@ -226,6 +232,85 @@ impl Worker {
             Ok(_) => Ok(Outcome::Done),
             Err(StoreError::Stale(_)) => {
                 Err("candidature changed meanwhile; will look again".into())
+            }
+            Err(StoreError::Conflict(_)) => Ok(Outcome::Skipped),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// A question of the agency left unanswered for 30 days abandons the candidature
+    /// (DSR-HOP-DPI-Va2 §4.4), once: the job is marked done in the abandonment's transaction.
+    async fn abandon_unanswered(&self, job: &Job) -> Result<Outcome, String> {
+        let now = self.clock.now();
+        let due = job
+            .payload
+            .get("due")
+            .and_then(Value::as_str)
+            .and_then(|d| chrono::DateTime::parse_from_rfc3339(d).ok())
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .unwrap_or(job.due_at);
+        let skip = || async {
+            self.store
+                .finish_job(&job.id, now, false)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(Outcome::Skipped)
+        };
+        let (Some(c), Some(stored)) = (
+            self.store
+                .candidature(&job.object_id)
+                .await
+                .map_err(|e| e.to_string())?,
+            self.store
+                .proof_dossier(&job.object_id)
+                .await
+                .map_err(|e| e.to_string())?,
+        ) else {
+            return skip().await;
+        };
+        if !stored.dossier.question_pending()
+            || now <= due
+            || c.state == CandidatureState::Abandoned
+        {
+            // Answered meanwhile (the job is then cancelled), or not yet due.
+            return skip().await;
+        }
+        let reason = format!(
+            "Candidature abandonnée : aucune réponse à la sollicitation de l'ANS dans le délai de 30 jours (échéance : {}, DSR §4.4).",
+            conforme_domain::calendar::french_deadline(due)
+        );
+        let mut change = DossierChange::new(
+            &stored,
+            stored.dossier.clone(),
+            None,
+            "proofs.abandoned",
+            serde_json::json!({ "due": due, "reason": reason }),
+        );
+        change.candidature_state = Some(CandidatureState::Abandoned);
+        change.fired_job = Some(job.id.clone());
+        change.message = Some(NewMessage {
+            author_id: None,
+            kind: "decision",
+            body: reason.clone(),
+            attachment_ids: vec![],
+        });
+        change.notifications = self
+            .members_notifications(
+                &c.organisation_id,
+                &c.id,
+                "proofs.abandoned",
+                &format!("Candidature {} abandonnée", c.reference),
+                &reason,
+            )
+            .await?;
+        match self
+            .store
+            .change_proof_dossier(&change, now, "system:deadline")
+            .await
+        {
+            Ok(_) => Ok(Outcome::Done),
+            Err(StoreError::Stale(_)) => {
+                Err("proof dossier changed meanwhile; will look again".into())
             }
             Err(StoreError::Conflict(_)) => Ok(Outcome::Skipped),
             Err(e) => Err(e.to_string()),

@@ -6,6 +6,7 @@ use crate::rem::{ProofLine, Requirement, RequirementId};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 mod checklist;
+mod checks;
 mod cutoff;
 mod instruction;
 mod pentest;
