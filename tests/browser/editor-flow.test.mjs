@@ -581,6 +581,51 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     assertNoProblems(page);
   });
 
+  test('the editor opens the proof dossier of the validated candidature and deposits a proof', async (t) => {
+    const { page } = editor;
+    await visit(page, paths[REF.validated]);
+    await submit(page, '#dossier-preuves');
+    assert.equal(new URL(page.url()).pathname, `${paths[REF.validated]}/preuves`);
+    assert.match(await text(page.locator('h1')), /^Dossier de preuves/);
+    const progress = await text(page.locator('#progression .fr-callout__title'));
+    t.diagnostic(`progress: ${progress}`);
+    assert.match(progress, /^0 preuve\(s\) requise\(s\) déposée\(s\) sur \d+ \(0 %\)$/);
+    assert.match(await text(page.locator('#progression')), /Date 2bis/, 'the deposit rule names its cut-off');
+    // The first chapter, opened, and a screenshot deposited against its first required proof.
+    await page.locator('.fr-accordion__btn').first().click();
+    const proof = page.locator('.conforme-proof').first();
+    await proof.locator('input[type=file]').setInputFiles({
+      name: 'capture-ecran.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex'),
+    });
+    const res = await submit(page, proof.locator('button', { hasText: 'Déposer' }));
+    assert.equal(res.status(), 200);
+    assert.match(await text(page.locator('#progression .fr-callout__title')), /^1 preuve/);
+    await page.locator('.fr-accordion__btn').first().click();
+    const deposited = page.locator('.conforme-proof').first();
+    assert.match(await text(deposited), /capture-ecran\.png/);
+    assert.match(await text(deposited), /SHA-256 : [0-9a-f]{64}/);
+    await checkPage(t, page, 'preuves-editeur');
+    assertNoProblems(page);
+  });
+
+  test('the instructor finds it in the proof workspace, with the automatic checks beside the file', async (t) => {
+    const { page } = instructor;
+    await visit(page, '/instruction/preuves');
+    assert.equal(await text(page.locator('h1')), 'Instruction des dossiers de preuves');
+    const refs = await page.$$eval('main table tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent.trim()));
+    assert.ok(refs.includes(REF.validated), `workspace lists ${REF.validated}: ${refs}`);
+    await checkPage(t, page, 'instruction-preuves');
+    await submit(page, page.locator('main table tbody tr a', { hasText: REF.validated }));
+    await page.locator('.fr-accordion__btn').first().click();
+    const checks = await text(page.locator('.conforme-checks').first());
+    t.diagnostic(`checks: ${checks}`);
+    assert.match(checks, /Fichier non vide/i);
+    await checkPage(t, page, 'preuves-instructeur');
+    assertNoProblems(page);
+  });
+
   test('an unanswered complement is rejected automatically once the clock passes its due time', async (t) => {
     const { page } = instructor;
     await visit(page, paths[REF.submitted]);
