@@ -590,7 +590,7 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     const progress = await text(page.locator('#progression .fr-callout__title'));
     t.diagnostic(`progress: ${progress}`);
     assert.match(progress, /^0 preuve\(s\) requise\(s\) déposée\(s\) sur \d+ \(0 %\)$/);
-    assert.match(await text(page.locator('#progression')), /Date 2bis/, 'the deposit rule names its cut-off');
+    assert.match(await text(page.locator('#progression')), /au plus tard le mardi 31 mars 2026 à 12 h 00/, 'the deposit rule names its cut-off');
     // The first chapter, opened, and a screenshot deposited against its first required proof.
     await page.locator('.fr-accordion__btn').first().click();
     const proof = page.locator('.conforme-proof').first();

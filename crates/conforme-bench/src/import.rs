@@ -69,7 +69,7 @@ pub struct Report {
     rows: Vec<Row>,
 }
 
-fn bundled_rem() -> anyhow::Result<&'static BundledRem> {
+pub(crate) fn bundled_rem() -> anyhow::Result<&'static BundledRem> {
     bundled::REMS
         .iter()
         .find(|r| r.programme == PROGRAMME && r.label == BASE_LABEL)

@@ -2,20 +2,27 @@
 //! ratios to a baseline measured in the same run (see `docs/performance.md`).
 //!
 //! ```text
-//! cargo run --release -p conforme-bench -- [import|api|all] [--write docs/performance.md]
+//! cargo run --release -p conforme-bench -- [import|api|upload|checklist|all] [--write docs/performance.md]
 //! ```
 //!
 //! - `import`: REM import, the bundled REM (baseline) against one ten times as large;
-//! - `api`: requirement-list throughput of the application against a bare axum route.
+//! - `api`: requirement-list throughput of the application against a bare axum route;
+//! - `upload`: upload throughput of the file store against a raw write of the same bytes, and
+//!   the peak memory of an upload (in child processes: the binary re-executes itself with the
+//!   hidden first argument `upload-child`);
+//! - `checklist`: the required-proof checklist and its progress on a REM of about 2,000
+//!   requirements against the bundled one.
 //!
 //! The Markdown results go to stdout, progress to stderr; `--write FILE` also replaces the
 //! results blocks of `FILE`, leaving the rest of it as it is.
 #![forbid(unsafe_code)]
 
+mod checklist;
 mod http;
 mod import;
 mod report;
 mod stats;
+mod upload;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
@@ -27,7 +34,11 @@ enum Which {
     Import,
     /// Requirement-list throughput against a bare axum route.
     Api,
-    /// Both.
+    /// Upload throughput of the file store against a raw write, and its peak memory.
+    Upload,
+    /// Required-proof checklist and its progress, about 2,000 requirements against 146.
+    Checklist,
+    /// All of them.
     All,
 }
 
@@ -66,11 +77,38 @@ struct Cli {
     /// API: measured rounds, the targets alternating within each.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
     rounds: u16,
+    /// Upload: size of the file whose throughput is measured, in MiB.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=65_536))]
+    upload_mib: u64,
+    /// Upload: timed runs per side (the median is reported).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=20))]
+    upload_runs: u16,
+    /// Upload: size of the file of the peak-memory measurement, in MiB (0 skips it).
+    #[arg(long, default_value_t = 2048, value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    peak_mib: u64,
+    /// Upload: size of the smaller peak-memory file, showing the peak does not grow with the
+    /// size, in MiB (0 skips it).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(0..=65_536))]
+    peak_small_mib: u64,
+    /// Upload: directory in which the temporary directory is made; its disk is the one
+    /// measured (default: the current directory). Everything written is deleted.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Checklist: the large REM has at least this many requirements.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    checklist_requirements: u32,
+    /// Checklist: timed calls per measurement (the median is reported).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    checklist_runs: u32,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == upload::CHILD_COMMAND) {
+        return upload::child_main(args.into_iter().skip(1).collect()).await;
+    }
+    let cli = Cli::parse_from(args);
     if cfg!(debug_assertions) {
         eprintln!("warning: debug build; run with `cargo run --release -p conforme-bench`");
     }
@@ -108,6 +146,45 @@ async fn main() -> anyhow::Result<()> {
         blocks.push(report::Block {
             key: "api",
             title: "Requirement-list throughput",
+            body: format!("{machine}\n\n{}", result.markdown()),
+        });
+    }
+
+    if matches!(cli.which, Which::Upload | Which::All) {
+        let dir = match &cli.dir {
+            Some(dir) => dir.clone(),
+            None => std::env::current_dir().context("current directory")?,
+        };
+        let mut peak_mib: Vec<u64> = [cli.peak_small_mib, cli.peak_mib]
+            .into_iter()
+            .filter(|&m| m > 0)
+            .collect();
+        peak_mib.sort_unstable();
+        peak_mib.dedup();
+        let result = upload::run(&upload::Options {
+            mib: cli.upload_mib,
+            runs: usize::from(cli.upload_runs),
+            peak_mib,
+            dir,
+        })
+        .await
+        .context("upload benchmark")?;
+        blocks.push(report::Block {
+            key: "upload",
+            title: "File upload",
+            body: format!("{machine}\n\n{}", result.markdown()),
+        });
+    }
+
+    if matches!(cli.which, Which::Checklist | Which::All) {
+        let result = checklist::run(&checklist::Options {
+            requirements: cli.checklist_requirements as usize,
+            runs: cli.checklist_runs as usize,
+        })
+        .context("checklist benchmark")?;
+        blocks.push(report::Block {
+            key: "checklist",
+            title: "Required-proof checklist",
             body: format!("{machine}\n\n{}", result.markdown()),
         });
     }

@@ -311,8 +311,19 @@ impl ProofDossier {
                     ))
                 })?]
             }
-            None => checklist.chapters.iter().collect(),
+            None => checklist
+                .chapters
+                .iter()
+                .filter(|c| checklist.required().any(|i| &&i.chapter == c))
+                .collect(),
         };
+        if let Some(name) = chapter
+            && !checklist.required().any(|i| i.chapter == name)
+        {
+            return Err(DossierError::Refused(format!(
+                "Le chapitre « {name} » ne demande aucune preuve pour ce dossier : il n'y a rien à soumettre."
+            )));
+        }
         let keys: BTreeSet<&ProofKey> = deposited
             .iter()
             .filter_map(|t| match t {
@@ -346,34 +357,47 @@ impl ProofDossier {
                 missing,
             });
         }
-        let first_chapter = self.chapters.is_empty();
+        // Work on a copy: a refusal below leaves the dossier as it was.
+        let mut next = self.clone();
+        let rules = InstructionRules::for_programme(programme);
         let mut newly = vec![];
         for c in &chapters {
-            if !self.chapters.contains_key(c.as_str()) {
+            if !next.chapters.contains_key(c.as_str()) {
                 newly.push((*c).clone());
             }
-            self.chapters
+            next.chapters
                 .insert((*c).clone(), ChapterRecord { submitted_at: now });
-        }
-        // Each newly complete chapter is a receipt; a redeposit of a chapter already in
-        // instruction is not a new place in the queue.
-        for _ in &newly {
-            self.push_event(InstructionEvent::ChapterComplete(now))?;
         }
         let every_chapter = checklist
             .chapters
             .iter()
             .filter(|c| checklist.required().any(|i| &&i.chapter == c))
-            .all(|c| self.chapters.contains_key(c));
+            .all(|c| next.chapters.contains_key(c));
         let pieces_in = Self::missing_pieces(programme, deposited).is_empty();
-        let completed = self.complete_at.is_none() && every_chapter && pieces_in;
-        if completed {
-            self.complete_at = Some(now);
-            if newly.is_empty() && first_chapter {
-                // Nothing required at all: the completion is the receipt.
-                self.push_event(InstructionEvent::ChapterComplete(now))?;
+        let completed = next.complete_at.is_none() && every_chapter && pieces_in;
+        let queued = next
+            .events
+            .iter()
+            .any(|e| matches!(e, InstructionEvent::ChapterComplete(_)));
+        if rules.queue_on_complete_dossier {
+            // BIO: the complete dossier is the one receipt.
+            if completed && !queued {
+                next.push_event(&rules, InstructionEvent::ChapterComplete(now))?;
+            }
+        } else {
+            // Each newly complete chapter is a receipt; a redeposit of a chapter already in
+            // instruction is not a new place in the queue.
+            for _ in &newly {
+                next.push_event(&rules, InstructionEvent::ChapterComplete(now))?;
+            }
+            if completed && !queued && newly.is_empty() {
+                next.push_event(&rules, InstructionEvent::ChapterComplete(now))?;
             }
         }
+        if completed {
+            next.complete_at = Some(now);
+        }
+        *self = next;
         Ok(Submission {
             chapters: newly,
             completed,
@@ -381,11 +405,15 @@ impl ProofDossier {
         })
     }
 
-    fn push_event(&mut self, event: InstructionEvent) -> Result<(), ClockError> {
+    fn push_event(
+        &mut self,
+        rules: &InstructionRules,
+        event: InstructionEvent,
+    ) -> Result<(), ClockError> {
         // Validated against the clock so that an impossible sequence is never stored.
         let mut events = self.events.clone();
         events.push(event);
-        InstructionClock::from_events(InstructionRules::hop_dpi_va2(), &events)?;
+        InstructionClock::from_events(rules.clone(), &events)?;
         self.events = events;
         Ok(())
     }

@@ -107,6 +107,10 @@ pub struct InstructionRules {
     pub delay_warning_days: Option<u32>,
     /// The text these rules come from, cited in every explanation.
     pub source: String,
+    /// The file enters the queue with the complete dossier (BIO: « ordre de réception du
+    /// dossier complet »), not with its first complete chapter.
+    #[serde(default)]
+    pub queue_on_complete_dossier: bool,
 }
 
 impl InstructionRules {
@@ -119,6 +123,7 @@ impl InstructionRules {
             indicative_weeks: None,
             delay_warning_days: None,
             source: "DSR-HOP-DPI-Va2 §4.4".to_string(),
+            queue_on_complete_dossier: false,
         }
     }
 
@@ -131,6 +136,7 @@ impl InstructionRules {
             indicative_weeks: Some(6),
             delay_warning_days: Some(5),
             source: "DSR-BIO-SGL-Va1 §4.4".to_string(),
+            queue_on_complete_dossier: true,
         }
     }
 

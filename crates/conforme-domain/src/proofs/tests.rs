@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 mod checklist;
 mod checks;
 mod cutoff;
+mod dossier;
 mod instruction;
 mod pentest;
 
