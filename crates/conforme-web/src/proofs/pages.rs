@@ -969,7 +969,15 @@ async fn show_workspace(
                 "{} / {} ({} %)",
                 progress.overall.deposited, progress.overall.required, progress.overall.percent
             ),
-            chapters: format!("{} / {}", d.chapters.len(), checklist.chapters.len()),
+            chapters: format!(
+                "{} / {}",
+                d.chapters.len(),
+                checklist
+                    .chapters
+                    .iter()
+                    .filter(|ch| checklist.required().any(|i| &&i.chapter == ch))
+                    .count()
+            ),
             assigned,
             due: due
                 .map(|d| paris_deadline(d.due))
