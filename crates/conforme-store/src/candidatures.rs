@@ -375,23 +375,19 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Stale("la candidature".into()));
         }
-        if let Some(job_id) = &t.fired_job
-            && !finish(&mut tx, job_id, now).await?
-        {
-            return Err(StoreError::Conflict("échéance déjà traitée".into()));
-        }
-        for kind in &t.cancel_jobs {
-            cancel(&mut tx, kind, &t.candidature_id, now).await?;
-        }
-        for job in &t.schedule {
-            enqueue(&mut tx, job, now).await?;
-        }
-        if let Some(m) = &t.message {
-            insert_message(&mut tx, &t.candidature_id, m, now).await?;
-        }
-        for n in &t.notifications {
-            notify(&mut tx, n, now).await?;
-        }
+        effects(
+            &mut tx,
+            &Effects {
+                candidature_id: &t.candidature_id,
+                fired_job: t.fired_job.as_deref(),
+                cancel_jobs: &t.cancel_jobs,
+                schedule: &t.schedule,
+                message: t.message.as_ref(),
+                notifications: &t.notifications,
+            },
+            now,
+        )
+        .await?;
         append(
             &mut tx,
             self.backend,
@@ -529,22 +525,61 @@ impl Store {
         .bind(id)
         .fetch_optional(self.pool())
         .await?;
-        row.map(|r| {
-            Ok(Attachment {
-                id: r.try_get("id")?,
-                organisation_id: r.try_get("organisation_id")?,
-                candidature_id: r.try_get("candidature_id")?,
-                storage_key: r.try_get("storage_key")?,
-                file_name: r.try_get("file_name")?,
-                content_type: r.try_get("content_type")?,
-                size_bytes: r.try_get("size_bytes")?,
-                sha256: r.try_get("sha256")?,
-                uploaded_by: r.try_get("uploaded_by")?,
-                uploaded_at: parse_ts(&r.try_get::<String, _>("uploaded_at")?)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(attachment_from_row).transpose()
     }
+}
+
+/// An attachment from a row with the `attachments` table's column names.
+pub(crate) fn attachment_from_row(r: &AnyRow) -> StoreResult<Attachment> {
+    Ok(Attachment {
+        id: r.try_get("id")?,
+        organisation_id: r.try_get("organisation_id")?,
+        candidature_id: r.try_get("candidature_id")?,
+        storage_key: r.try_get("storage_key")?,
+        file_name: r.try_get("file_name")?,
+        content_type: r.try_get("content_type")?,
+        size_bytes: r.try_get("size_bytes")?,
+        sha256: r.try_get("sha256")?,
+        uploaded_by: r.try_get("uploaded_by")?,
+        uploaded_at: parse_ts(&r.try_get::<String, _>("uploaded_at")?)?,
+    })
+}
+
+/// What goes with a change of a candidature, in the change's transaction: the fired job
+/// marked done (`Conflict` when it was no longer ours), jobs cancelled and scheduled, the
+/// thread message, the notifications.
+pub(crate) struct Effects<'a> {
+    pub candidature_id: &'a str,
+    pub fired_job: Option<&'a str>,
+    pub cancel_jobs: &'a [&'static str],
+    pub schedule: &'a [NewJob],
+    pub message: Option<&'a NewMessage>,
+    pub notifications: &'a [NewNotification],
+}
+
+pub(crate) async fn effects(
+    conn: &mut sqlx::AnyConnection,
+    e: &Effects<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if let Some(job_id) = e.fired_job
+        && !finish(&mut *conn, job_id, now).await?
+    {
+        return Err(StoreError::Conflict("échéance déjà traitée".into()));
+    }
+    for kind in e.cancel_jobs {
+        cancel(&mut *conn, kind, e.candidature_id, now).await?;
+    }
+    for job in e.schedule {
+        enqueue(&mut *conn, job, now).await?;
+    }
+    if let Some(m) = e.message {
+        insert_message(&mut *conn, e.candidature_id, m, now).await?;
+    }
+    for n in e.notifications {
+        notify(&mut *conn, n, now).await?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn insert_attachment_row(

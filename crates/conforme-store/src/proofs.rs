@@ -4,10 +4,12 @@
 //! change writes its journal entry, thread message, timers and notifications in one
 //! transaction.
 
-use crate::candidatures::{attachment_entry, insert_attachment_row, insert_message};
-use crate::jobs::{NewJob, cancel, enqueue, finish};
+use crate::candidatures::{
+    Effects, attachment_entry, attachment_from_row, effects, insert_attachment_row,
+};
+use crate::jobs::NewJob;
 use crate::journal::{NewEntry, append};
-use crate::notifications::{NewNotification, notify};
+use crate::notifications::NewNotification;
 use crate::{Attachment, NewMessage, Store, StoreError, StoreResult, parse_ts, ts};
 use chrono::{DateTime, Utc};
 use conforme_domain::candidature::CandidatureState;
@@ -125,18 +127,7 @@ fn file_from_row(r: &AnyRow) -> StoreResult<ProofFile> {
         id: r.try_get("file_id")?,
         candidature_id: r.try_get("file_candidature")?,
         target: r.try_get("target")?,
-        attachment: Attachment {
-            id: r.try_get("id")?,
-            organisation_id: r.try_get("organisation_id")?,
-            candidature_id: r.try_get("candidature_id")?,
-            storage_key: r.try_get("storage_key")?,
-            file_name: r.try_get("file_name")?,
-            content_type: r.try_get("content_type")?,
-            size_bytes: r.try_get("size_bytes")?,
-            sha256: r.try_get("sha256")?,
-            uploaded_by: r.try_get("uploaded_by")?,
-            uploaded_at: parse_ts(&r.try_get::<String, _>("uploaded_at")?)?,
-        },
+        attachment: attachment_from_row(r)?,
         checks: serde_json::from_str(&checks).map_err(corrupt)?,
         deposited_at: parse_ts(&r.try_get::<String, _>("deposited_at")?)?,
         deposited_by: r.try_get("deposited_by")?,
@@ -260,11 +251,6 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(StoreError::Stale("le dossier de preuves".into()));
         }
-        if let Some(job_id) = &c.fired_job
-            && !finish(&mut tx, job_id, now).await?
-        {
-            return Err(StoreError::Conflict("échéance déjà traitée".into()));
-        }
         if let Some(state) = c.candidature_state {
             sqlx::query(
                 "UPDATE candidatures SET state = $1, decided_at = $2, updated_at = $2, version = version + 1 WHERE id = $3",
@@ -275,18 +261,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for kind in &c.cancel_jobs {
-            cancel(&mut tx, kind, &c.candidature_id, now).await?;
-        }
-        for job in &c.schedule {
-            enqueue(&mut tx, job, now).await?;
-        }
-        if let Some(m) = &c.message {
-            insert_message(&mut tx, &c.candidature_id, m, now).await?;
-        }
-        for n in &c.notifications {
-            notify(&mut tx, n, now).await?;
-        }
+        effects(
+            &mut tx,
+            &Effects {
+                candidature_id: &c.candidature_id,
+                fired_job: c.fired_job.as_deref(),
+                cancel_jobs: &c.cancel_jobs,
+                schedule: &c.schedule,
+                message: c.message.as_ref(),
+                notifications: &c.notifications,
+            },
+            now,
+        )
+        .await?;
         append(
             &mut tx,
             self.backend,

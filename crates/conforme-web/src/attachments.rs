@@ -387,8 +387,14 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-/// What a refused file gets: its status and a message for the user.
+/// What a refused dossier piece gets: its status and a message for the user.
 fn file_refusal(e: &FileError) -> (StatusCode, String) {
+    refusal_of(e, "ici", PIECE_FORMATS)
+}
+
+/// What a refused file gets: its status and a message for the user, naming the formats
+/// accepted `here` (« ici », « pour une preuve »).
+pub(crate) fn refusal_of(e: &FileError, here: &str, formats: &str) -> (StatusCode, String) {
     let status = match e {
         FileError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         FileError::Empty | FileError::TypeNotAllowed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -402,12 +408,25 @@ fn file_refusal(e: &FileError) -> (StatusCode, String) {
     };
     let message = match e {
         FileError::TypeNotAllowed { detected } => format!(
-            "Ce type de fichier ({detected}) n'est pas accepté ici. \
-             Formats acceptés : {PIECE_FORMATS}."
+            "Ce type de fichier ({detected}) n'est pas accepté {here}. Formats acceptés : {formats}."
         ),
         other => other.public_message(),
     };
     (status, message)
+}
+
+/// The name of a file sent as a request body: `name` if given, else the `Content-Disposition`
+/// header's; empty when neither (a generic name is given when it is kept).
+pub(crate) fn body_file_name(name: Option<&str>, headers: &HeaderMap) -> String {
+    name.filter(|n| !n.trim().is_empty())
+        .map(str::to_string)
+        .or_else(|| {
+            headers
+                .get(header::CONTENT_DISPOSITION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(disposition_file_name)
+        })
+        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1037,7 +1056,7 @@ pub(crate) fn file_problem(status: StatusCode, message: String) -> Response {
 
 /// The file name of a `Content-Disposition` header: `filename*` (RFC 8187, UTF-8) or else
 /// `filename`.
-pub(crate) fn disposition_file_name(value: &str) -> Option<String> {
+fn disposition_file_name(value: &str) -> Option<String> {
     let mut plain = None;
     for param in value.split(';').map(str::trim) {
         let Some((key, v)) = param.split_once('=') else {
@@ -1117,16 +1136,7 @@ pub(crate) async fn upload_attachment(
         });
         return Ok(file_problem(status, message));
     }
-    let raw_name = params
-        .name
-        .filter(|n| !n.trim().is_empty())
-        .or_else(|| {
-            headers
-                .get(header::CONTENT_DISPOSITION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(disposition_file_name)
-        })
-        .unwrap_or_default();
+    let raw_name = body_file_name(params.name.as_deref(), &headers);
     let stored = match state
         .files
         .put_stream(body.into_data_stream(), &piece_limits())

@@ -24,8 +24,8 @@ use conforme_domain::proofs::{
 use conforme_domain::rem::Rem;
 use conforme_files::{FileError, StoredObject, UploadLimits};
 use conforme_store::{
-    Attachment, Candidature, DossierChange, NewJob, NewMessage, ProofFile, StoreError,
-    StoredProofDossier,
+    Attachment, Candidature, DossierChange, NewJob, NewMessage, NewNotification, ProofFile,
+    StoreError, StoredProofDossier,
 };
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -115,6 +115,29 @@ pub struct Loaded {
 impl Loaded {
     pub fn dossier(&self) -> &ProofDossier {
         &self.stored.dossier
+    }
+
+    /// The deposit progress per chapter and overall.
+    pub fn progress(&self) -> conforme_domain::proofs::Progress {
+        self.checklist
+            .progress(self.deposited.iter().filter_map(|t| match t {
+                Target::Proof(k) => Some(k),
+                _ => None,
+            }))
+    }
+
+    /// Whether REM proofs may be deposited now, and under which rule.
+    pub fn deposit_window(&self, programme: &Programme, now: DateTime<Utc>) -> (bool, String) {
+        let Some(first) = self.checklist.items.first() else {
+            return (false, String::new());
+        };
+        match self
+            .dossier()
+            .deposit_admission(programme, &Target::Proof(first.key.clone()), now)
+        {
+            Ok(a) => (self.c.state != CandidatureState::Abandoned, a.rule),
+            Err(e) => (false, e.to_string()),
+        }
     }
 
     pub fn current_files(&self, target: &Target) -> Vec<&ProofFile> {
@@ -283,18 +306,6 @@ async fn apply(state: &AppState, auth: &Auth, change: DossierChange) -> Result<(
     Ok(())
 }
 
-fn change(
-    l: &Loaded,
-    programme: &Programme,
-    d: ProofDossier,
-    now: DateTime<Utc>,
-    action: &'static str,
-    detail: serde_json::Value,
-) -> DossierChange {
-    let key = queue_key(programme, &d, now);
-    DossierChange::new(&l.stored, d, key, action, detail)
-}
-
 /// Whether `target` designates something this dossier can receive.
 fn check_target(
     l: &Loaded,
@@ -452,27 +463,7 @@ pub async fn record_deposit(
 
 /// A refused file, for pages and API alike.
 pub fn file_refusal(e: &FileError) -> (axum::http::StatusCode, String) {
-    use axum::http::StatusCode;
-    let status = match e {
-        FileError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        FileError::Empty | FileError::TypeNotAllowed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-        FileError::Interrupted { .. } | FileError::NotFound | FileError::InvalidKey => {
-            StatusCode::BAD_REQUEST
-        }
-        FileError::Store(cause) => {
-            tracing::error!(%cause, "upload failed in the file store");
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
-    };
-    let message = match e {
-        FileError::TypeNotAllowed { detected } => {
-            format!(
-                "Ce type de fichier ({detected}) n'est pas accepté pour une preuve. Formats acceptés : {PROOF_FORMATS}."
-            )
-        }
-        other => other.public_message(),
-    };
-    (status, message)
+    crate::attachments::refusal_of(e, "pour une preuve", PROOF_FORMATS)
 }
 
 /// Withdraws a current file, within the deposit window.
@@ -499,6 +490,107 @@ pub async fn withdraw(
     Ok(())
 }
 
+/// Who makes a change of the dossier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    /// An editor of the candidature's organisation.
+    Editor,
+    /// Agency staff who instruct.
+    Instructor,
+}
+
+/// One change of a proof dossier in the making: the dossier loaded for an actor who may make
+/// the change, and a copy of its value for the domain to change.
+struct Edit<'a> {
+    state: &'a AppState,
+    auth: &'a Auth,
+    l: Loaded,
+    programme: &'a Programme,
+    now: DateTime<Utc>,
+    d: ProofDossier,
+}
+
+impl<'a> Edit<'a> {
+    /// Refused for the wrong actor and on an abandoned candidature.
+    async fn begin(
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: &str,
+        by: By,
+    ) -> Result<Self, AppError> {
+        let edit = Self::begin_even_abandoned(state, auth, id, by).await?;
+        not_abandoned(&edit.l)?;
+        Ok(edit)
+    }
+
+    async fn begin_even_abandoned(
+        state: &'a AppState,
+        auth: &'a Auth,
+        id: &str,
+        by: By,
+    ) -> Result<Self, AppError> {
+        if by == By::Instructor {
+            instructor(auth)?;
+        }
+        let l = load(state, auth, id).await?;
+        if by == By::Editor {
+            editor_of(auth, &l)?;
+        }
+        let programme = programme_of(state, &l.c)?;
+        let d = l.dossier().clone();
+        Ok(Self {
+            state,
+            auth,
+            l,
+            programme,
+            now: state.clock.now(),
+            d,
+        })
+    }
+
+    fn reference(&self) -> &str {
+        &self.l.c.reference
+    }
+
+    /// The change of the dossier as the domain left the copy.
+    fn change(&self, action: &'static str, detail: serde_json::Value) -> DossierChange {
+        let key = queue_key(self.programme, &self.d, self.now);
+        DossierChange::new(&self.l.stored, self.d.clone(), key, action, detail)
+    }
+
+    /// A thread message from the actor.
+    fn message(&self, kind: &'static str, body: String) -> Option<NewMessage> {
+        Some(NewMessage {
+            author_id: Some(self.auth.user.id.clone()),
+            kind,
+            body,
+            attachment_ids: vec![],
+        })
+    }
+
+    async fn to_editor(
+        &self,
+        kind: &'static str,
+        title: &str,
+        body: &str,
+    ) -> Result<Vec<NewNotification>, AppError> {
+        notify_members(self.state, &self.l.c, kind, title, body).await
+    }
+
+    async fn to_agency(
+        &self,
+        kind: &'static str,
+        title: &str,
+        body: &str,
+    ) -> Result<Vec<NewNotification>, AppError> {
+        notify_instructors(self.state, &self.l.c, kind, title, body).await
+    }
+
+    async fn commit(&self, change: DossierChange) -> Result<(), AppError> {
+        apply(self.state, self.auth, change).await
+    }
+}
+
 /// Submits a chapter or the whole dossier.
 pub async fn submit(
     state: &AppState,
@@ -506,32 +598,24 @@ pub async fn submit(
     id: &str,
     chapter: Option<&str>,
 ) -> Result<conforme_domain::proofs::Submission, AppError> {
-    let l = load(state, auth, id).await?;
-    editor_of(auth, &l)?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    let outcome = d.submit(programme, &l.checklist, &l.deposited, chapter, now)?;
+    let mut e = Edit::begin(state, auth, id, By::Editor).await?;
+    let outcome =
+        e.d.submit(e.programme, &e.l.checklist, &e.l.deposited, chapter, e.now)?;
     let title = if outcome.completed {
-        format!("Dossier de preuves complet — {}", l.c.reference)
+        format!("Dossier de preuves complet — {}", e.reference())
     } else {
-        format!("Preuves soumises — {}", l.c.reference)
+        format!("Preuves soumises — {}", e.reference())
     };
     let body = match (&outcome.completed, outcome.chapters.is_empty()) {
         (true, _) => format!(
             "Le dossier de preuves est complet à la date du {}. {}",
-            crate::format::paris_long(now),
+            crate::format::paris_long(e.now),
             outcome.rule
         ),
         (false, false) => format!("Chapitre(s) soumis : {}.", outcome.chapters.join(", ")),
         (false, true) => "Preuves déposées de nouveau pour instruction.".to_string(),
     };
-    let mut ch = change(
-        &l,
-        programme,
-        d,
-        now,
+    let mut ch = e.change(
         if outcome.completed {
             "proofs.completed"
         } else {
@@ -539,16 +623,11 @@ pub async fn submit(
         },
         json!({ "chapters": outcome.chapters, "completed": outcome.completed, "chapter": chapter }),
     );
-    ch.message = Some(NewMessage {
-        author_id: Some(auth.user.id.clone()),
-        kind: "proof-submission",
-        body: body.clone(),
-        attachment_ids: vec![],
-    });
-    ch.notifications = notify_instructors(state, &l.c, "proofs.submitted", &title, &body).await?;
+    ch.message = e.message("proof-submission", body.clone());
+    ch.notifications = e.to_agency("proofs.submitted", &title, &body).await?;
     ch.notifications
-        .extend(notify_members(state, &l.c, "proofs.submitted", &title, &body).await?);
-    apply(state, auth, ch).await?;
+        .extend(e.to_editor("proofs.submitted", &title, &body).await?);
+    e.commit(ch).await?;
     Ok(outcome)
 }
 
@@ -561,28 +640,19 @@ pub async fn rule_on(
     compliant: bool,
     reason: &str,
 ) -> Result<(), AppError> {
-    instructor(auth)?;
-    let l = load(state, auth, id).await?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    check_target(&l, programme, target)?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    d.rule_on(target, compliant, reason, &auth.user.id, now)?;
-    let mut ch = change(
-        &l,
-        programme,
-        d,
-        now,
+    let mut e = Edit::begin(state, auth, id, By::Instructor).await?;
+    check_target(&e.l, e.programme, target)?;
+    e.d.rule_on(target, compliant, reason, &auth.user.id, e.now)?;
+    let mut ch = e.change(
         "proofs.verdict",
         json!({ "target": target.to_string(), "compliant": compliant, "reason": reason.trim() }),
     );
     if !compliant {
-        let title = format!("Preuve non conforme — {}", l.c.reference);
+        let title = format!("Preuve non conforme — {}", e.reference());
         let body = format!("{target} : {}", reason.trim());
-        ch.notifications = notify_members(state, &l.c, "proofs.verdict", &title, &body).await?;
+        ch.notifications = e.to_editor("proofs.verdict", &title, &body).await?;
     }
-    apply(state, auth, ch).await
+    e.commit(ch).await
 }
 
 /// The agency asks the editor something: the clock stops, the 30-day abandonment is
@@ -590,49 +660,36 @@ pub async fn rule_on(
 pub async fn ask(state: &AppState, auth: &Auth, id: &str, message: &str) -> Result<(), AppError> {
     instructor(auth)?;
     let message = non_empty_message(message)?;
-    let l = load(state, auth, id).await?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    let rules = InstructionRules::for_programme(programme);
-    let (abandon_due, keep_due) = d.ask(&rules, now)?;
+    let mut e = Edit::begin(state, auth, id, By::Instructor).await?;
+    let rules = InstructionRules::for_programme(e.programme);
+    let (abandon_due, keep_due) = e.d.ask(&rules, e.now)?;
     let rule = format!(
         "Sans réponse au plus tard le {}, la candidature est abandonnée ; une réponse au plus tard le {} garde la place dans la file d'attente ({}).",
         crate::format::paris_deadline(abandon_due),
         crate::format::paris_long(keep_due),
         rules.source
     );
-    let mut ch = change(
-        &l,
-        programme,
-        d,
-        now,
+    let body = format!("{message}\n\n{rule}");
+    let mut ch = e.change(
         "proofs.question-asked",
         json!({ "message": message, "abandonment_due": abandon_due, "keep_place_due": keep_due }),
     );
-    ch.message = Some(NewMessage {
-        author_id: Some(auth.user.id.clone()),
-        kind: "proof-question",
-        body: format!("{message}\n\n{rule}"),
-        attachment_ids: vec![],
-    });
+    ch.message = e.message("proof-question", body.clone());
     ch.schedule = vec![NewJob {
         kind: ABANDONMENT_JOB,
-        object_id: l.c.id.clone(),
+        object_id: e.l.c.id.clone(),
         payload: json!({ "due": abandon_due }),
         // Met by an answer at the due instant itself: fires just after it.
         due_at: abandon_due + Duration::seconds(1),
     }];
-    ch.notifications = notify_members(
-        state,
-        &l.c,
-        "proofs.question",
-        &format!("Question de l'ANS — {}", l.c.reference),
-        &format!("{message}\n\n{rule}"),
-    )
-    .await?;
-    apply(state, auth, ch).await
+    ch.notifications = e
+        .to_editor(
+            "proofs.question",
+            &format!("Question de l'ANS — {}", e.reference()),
+            &body,
+        )
+        .await?;
+    e.commit(ch).await
 }
 
 fn non_empty_message(message: &str) -> Result<&str, AppError> {
@@ -657,91 +714,56 @@ pub async fn answer(
     message: &str,
 ) -> Result<bool, AppError> {
     let message = non_empty_message(message)?;
-    let l = load(state, auth, id).await?;
-    editor_of(auth, &l)?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    let kept = d.answer(programme, &InstructionRules::for_programme(programme), now)?;
-    let mut ch = change(
-        &l,
-        programme,
-        d,
-        now,
+    let mut e = Edit::begin(state, auth, id, By::Editor).await?;
+    let rules = InstructionRules::for_programme(e.programme);
+    let kept = e.d.answer(e.programme, &rules, e.now)?;
+    let mut ch = e.change(
         "proofs.answered",
         json!({ "message": message, "place_kept": kept }),
     );
     ch.cancel_jobs = vec![ABANDONMENT_JOB];
-    ch.message = Some(NewMessage {
-        author_id: Some(auth.user.id.clone()),
-        kind: "proof-answer",
-        body: message.to_string(),
-        attachment_ids: vec![],
-    });
+    ch.message = e.message("proof-answer", message.to_string());
     let place = if kept {
         "Réponse dans les 24 heures : la place dans la file d'attente est conservée."
     } else {
         "Réponse au-delà de 24 heures : le dossier reprend rang dans la file à la date de la réponse."
     };
-    ch.notifications = notify_instructors(
-        state,
-        &l.c,
-        "proofs.answer",
-        &format!("Réponse de l'éditeur — {}", l.c.reference),
-        &format!("{message}\n\n{place}"),
-    )
-    .await?;
-    apply(state, auth, ch).await?;
+    ch.notifications = e
+        .to_agency(
+            "proofs.answer",
+            &format!("Réponse de l'éditeur — {}", e.reference()),
+            &format!("{message}\n\n{place}"),
+        )
+        .await?;
+    e.commit(ch).await?;
     Ok(kept)
 }
 
 /// Assigns the dossier to the acting instructor, or releases it.
 pub async fn assign(state: &AppState, auth: &Auth, id: &str, to_me: bool) -> Result<(), AppError> {
-    instructor(auth)?;
-    let l = load(state, auth, id).await?;
-    let programme = programme_of(state, &l.c)?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    d.assigned_to = to_me.then(|| auth.user.id.clone());
-    let detail = json!({ "assigned_to": d.assigned_to });
-    apply(
-        state,
-        auth,
-        change(&l, programme, d, now, "proofs.assigned", detail),
-    )
-    .await
+    let mut e = Edit::begin_even_abandoned(state, auth, id, By::Instructor).await?;
+    e.d.assigned_to = to_me.then(|| auth.user.id.clone());
+    let ch = e.change("proofs.assigned", json!({ "assigned_to": e.d.assigned_to }));
+    e.commit(ch).await
 }
 
 /// The agency adds a proof line to the checklist.
 pub async fn add_proof(state: &AppState, auth: &Auth, id: &str, key: &str) -> Result<(), AppError> {
     instructor(auth)?;
     let key = ProofKey::parse(key.trim()).map_err(|e| AppError::bad_field("key", e.to_string()))?;
-    let l = load(state, auth, id).await?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let mut d = l.dossier().clone();
-    if !d.add_proof(&proof_keys(&l.rem), key.clone())? {
+    let mut e = Edit::begin(state, auth, id, By::Instructor).await?;
+    if !e.d.add_proof(&proof_keys(&e.l.rem), key.clone())? {
         return Ok(());
     }
-    let now = state.clock.now();
-    let mut ch = change(
-        &l,
-        programme,
-        d,
-        now,
-        "proofs.proof-added",
-        json!({ "key": key.to_string() }),
-    );
-    ch.notifications = notify_members(
-        state,
-        &l.c,
-        "proofs.proof-added",
-        &format!("Preuve ajoutée par l'ANS — {}", l.c.reference),
-        &format!("L'ANS demande la preuve {key}."),
-    )
-    .await?;
-    apply(state, auth, ch).await
+    let mut ch = e.change("proofs.proof-added", json!({ "key": key.to_string() }));
+    ch.notifications = e
+        .to_editor(
+            "proofs.proof-added",
+            &format!("Preuve ajoutée par l'ANS — {}", e.reference()),
+            &format!("L'ANS demande la preuve {key}."),
+        )
+        .await?;
+    e.commit(ch).await
 }
 
 /// The agency records the wave-1 status read on the wave-1 attestation and whether the
@@ -753,23 +775,15 @@ pub async fn set_facts(
     wave1: Wave1Status,
     cnda_pre_examined: bool,
 ) -> Result<(), AppError> {
-    instructor(auth)?;
-    let l = load(state, auth, id).await?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let mut d = l.dossier().clone();
-    let before = json!({ "wave1": d.wave1, "cnda_pre_examined": d.cnda_pre_examined });
-    d.wave1 = wave1;
-    d.cnda_pre_examined = cnda_pre_examined;
-    let now = state.clock.now();
-    let detail =
-        json!({ "before": before, "wave1": wave1, "cnda_pre_examined": cnda_pre_examined });
-    apply(
-        state,
-        auth,
-        change(&l, programme, d, now, "proofs.facts-set", detail),
-    )
-    .await
+    let mut e = Edit::begin(state, auth, id, By::Instructor).await?;
+    let before = json!({ "wave1": e.d.wave1, "cnda_pre_examined": e.d.cnda_pre_examined });
+    e.d.wave1 = wave1;
+    e.d.cnda_pre_examined = cnda_pre_examined;
+    let ch = e.change(
+        "proofs.facts-set",
+        json!({ "before": before, "wave1": wave1, "cnda_pre_examined": cnda_pre_examined }),
+    );
+    e.commit(ch).await
 }
 
 /// The editor enters (or imports) the penetration-test control points.
@@ -779,24 +793,15 @@ pub async fn enter_pentest(
     id: &str,
     points: Vec<ControlPoint>,
 ) -> Result<(), AppError> {
-    let l = load(state, auth, id).await?;
-    admit_deposit(
-        state,
-        auth,
-        &l,
-        &Target::Piece(conforme_domain::proofs::PENTEST_PIECE.into()),
-    )?;
-    let programme = programme_of(state, &l.c)?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    let verdict = d.enter_pentest(points, now)?;
-    let detail = json!({ "accepted": verdict.accepted, "failed_high": verdict.failed_high, "failed_medium": verdict.failed_medium, "total": verdict.total });
-    apply(
-        state,
-        auth,
-        change(&l, programme, d, now, "proofs.pentest-entered", detail),
-    )
-    .await
+    let mut e = Edit::begin(state, auth, id, By::Editor).await?;
+    let piece = Target::Piece(conforme_domain::proofs::PENTEST_PIECE.into());
+    admit_deposit(state, auth, &e.l, &piece)?;
+    let verdict = e.d.enter_pentest(points, e.now)?;
+    let ch = e.change(
+        "proofs.pentest-entered",
+        json!({ "accepted": verdict.accepted, "failed_high": verdict.failed_high, "failed_medium": verdict.failed_medium, "total": verdict.total }),
+    );
+    e.commit(ch).await
 }
 
 /// The agency proposes the test session's date.
@@ -806,64 +811,40 @@ pub async fn propose_test(
     id: &str,
     date: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    instructor(auth)?;
-    let l = load(state, auth, id).await?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let window = l.test_window(programme).ok_or_else(|| {
+    let mut e = Edit::begin(state, auth, id, By::Instructor).await?;
+    let window = e.l.test_window(e.programme).ok_or_else(|| {
         AppError::Conflict("Ce dossier n'a pas de session de test à tenir.".into())
     })?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    d.propose_test(&window, date, now)?;
-    let mut ch = change(
-        &l,
-        programme,
-        d,
-        now,
-        "proofs.test-proposed",
-        json!({ "date": date }),
-    );
+    e.d.propose_test(&window, date, e.now)?;
     let body = format!(
         "L'ANS propose le {} pour la {}. Confirmez la date depuis le dossier de preuves.",
         crate::format::paris_long(date),
         window.label.to_lowercase()
     );
-    ch.message = Some(NewMessage {
-        author_id: Some(auth.user.id.clone()),
-        kind: "message",
-        body: body.clone(),
-        attachment_ids: vec![],
-    });
-    ch.notifications = notify_members(
-        state,
-        &l.c,
-        "proofs.test",
-        &format!("{} — {}", window.label, l.c.reference),
-        &body,
-    )
-    .await?;
-    apply(state, auth, ch).await
+    let mut ch = e.change("proofs.test-proposed", json!({ "date": date }));
+    ch.message = e.message("message", body.clone());
+    ch.notifications = e
+        .to_editor(
+            "proofs.test",
+            &format!("{} — {}", window.label, e.reference()),
+            &body,
+        )
+        .await?;
+    e.commit(ch).await
 }
 
 pub async fn confirm_test(state: &AppState, auth: &Auth, id: &str) -> Result<(), AppError> {
-    let l = load(state, auth, id).await?;
-    editor_of(auth, &l)?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let now = state.clock.now();
-    let mut d = l.dossier().clone();
-    d.confirm_test(now)?;
-    let mut ch = change(&l, programme, d, now, "proofs.test-confirmed", json!({}));
-    ch.notifications = notify_instructors(
-        state,
-        &l.c,
-        "proofs.test",
-        &format!("Date de session de test confirmée — {}", l.c.reference),
-        "L'éditeur a confirmé la date proposée.",
-    )
-    .await?;
-    apply(state, auth, ch).await
+    let mut e = Edit::begin(state, auth, id, By::Editor).await?;
+    e.d.confirm_test(e.now)?;
+    let mut ch = e.change("proofs.test-confirmed", json!({}));
+    ch.notifications = e
+        .to_agency(
+            "proofs.test",
+            &format!("Date de session de test confirmée — {}", e.reference()),
+            "L'éditeur a confirmé la date proposée.",
+        )
+        .await?;
+    e.commit(ch).await
 }
 
 /// Parses "scénario ; ok|ko ; commentaire" lines.
@@ -912,35 +893,22 @@ pub async fn record_test(
     id: &str,
     outcomes: Vec<ScenarioOutcome>,
 ) -> Result<(), AppError> {
-    instructor(auth)?;
-    let l = load(state, auth, id).await?;
-    not_abandoned(&l)?;
-    let programme = programme_of(state, &l.c)?;
-    let now = state.clock.now();
-    let recording_in = l.deposited.contains(&Target::TestRecording);
-    let mut d = l.dossier().clone();
-    d.record_test(outcomes.clone(), recording_in, now)?;
+    let mut e = Edit::begin(state, auth, id, By::Instructor).await?;
+    let recording_in = e.l.deposited.contains(&Target::TestRecording);
+    e.d.record_test(outcomes.clone(), recording_in, e.now)?;
     let failed = outcomes.iter().filter(|o| !o.passed).count();
-    let mut ch = change(
-        &l,
-        programme,
-        d,
-        now,
-        "proofs.test-recorded",
-        json!({ "outcomes": outcomes }),
-    );
-    ch.notifications = notify_members(
-        state,
-        &l.c,
-        "proofs.test",
-        &format!("Résultat de la session de test — {}", l.c.reference),
-        &format!(
-            "{} scénario(s) consigné(s), dont {failed} en échec.",
-            outcomes.len()
-        ),
-    )
-    .await?;
-    apply(state, auth, ch).await
+    let mut ch = e.change("proofs.test-recorded", json!({ "outcomes": outcomes }));
+    ch.notifications = e
+        .to_editor(
+            "proofs.test",
+            &format!("Résultat de la session de test — {}", e.reference()),
+            &format!(
+                "{} scénario(s) consigné(s), dont {failed} en échec.",
+                outcomes.len()
+            ),
+        )
+        .await?;
+    e.commit(ch).await
 }
 
 /// How soon an abandonment counts as "due soon" in the workspace.

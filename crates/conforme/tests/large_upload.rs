@@ -5,9 +5,7 @@
 
 mod common;
 
-use common::{Backend, controlled, editor, spawn_app, token};
-use conforme_domain::candidature::{AdministrativeDossier, CandidatureState};
-use conforme_store::Transition;
+use common::{Backend, controlled, editor, spawn_app, token, validated};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -31,35 +29,7 @@ fn peak_rss() -> u64 {
 async fn two_gib_upload_with_bounded_memory() {
     let app = spawn_app(Backend::Sqlite, controlled("2026-03-02T10:00:00+01:00")).await;
     let (b, org) = editor(&app, "marie@editeur-a.fr", "Éditeur A", "73282932000074").await;
-    let dossier = AdministrativeDossier {
-        commercial_name: "DPI Santé".into(),
-        wave1_referenced: Some(false),
-        profiles: vec!["Général".into()],
-        ..Default::default()
-    };
-    let now = chrono::Utc::now();
-    let c = app
-        .store
-        .create_candidature(&org, "HOP-DPI-Va2", &dossier, &b.user.id, now, "test")
-        .await
-        .unwrap();
-    let t = Transition {
-        candidature_id: c.id.clone(),
-        expected_version: c.version,
-        new_state: CandidatureState::Validated,
-        action: "candidature.validated",
-        deposited_at: Some(now),
-        submitted_at: Some(now),
-        editor_snapshot: None,
-        complement_due_at: None,
-        decision: None,
-        message: None,
-        schedule: vec![],
-        cancel_jobs: vec![],
-        notifications: vec![],
-        fired_job: None,
-    };
-    app.store.apply_transition(&t, now, "test").await.unwrap();
+    let id = validated(&app, &org, &b.user.id, false).await;
     let tok = token(
         &app,
         &b.user.id,
@@ -68,7 +38,7 @@ async fn two_gib_upload_with_bounded_memory() {
     .await;
     let list: serde_json::Value = app
         .client
-        .get(format!("{}/api/v1/candidatures/{}/proofs", app.url, c.id))
+        .get(format!("{}/api/v1/candidatures/{}/proofs", app.url, id))
         .bearer_auth(&tok)
         .send()
         .await
@@ -84,7 +54,7 @@ async fn two_gib_upload_with_bounded_memory() {
     let mut sock = tokio::net::TcpStream::connect(&host).await.unwrap();
     let path = format!(
         "/api/v1/candidatures/{}/proofs/files?target={}&name=demonstration.mp4",
-        c.id,
+        id,
         target.replace('#', "%23").replace('/', "%2F")
     );
     sock.write_all(
@@ -123,7 +93,7 @@ async fn two_gib_upload_with_bounded_memory() {
     );
     assert!(growth < BOUND, "peak memory grew by {growth} bytes");
 
-    let files = app.store.proof_files(&c.id).await.unwrap();
+    let files = app.store.proof_files(&id).await.unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].attachment.size_bytes as u64, SIZE);
     assert_eq!(files[0].attachment.content_type, "video/mp4");

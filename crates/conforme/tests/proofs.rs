@@ -7,57 +7,25 @@
 
 mod common;
 
-use common::{Backend, TestApp, controlled, editor, spawn_app, token};
+use common::{Backend, TestApp, controlled, editor, spawn_app, token, validated};
 use conforme_domain::account::Role;
-use conforme_domain::candidature::{AdministrativeDossier, CandidatureState};
-use conforme_store::Transition;
+use conforme_domain::candidature::CandidatureState;
 use serde_json::{Value, json};
 
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
-/// A candidature of `org` whose administrative dossier is validated, made in the store.
-async fn validated(app: &TestApp, org: &str, user: &str, wave1: bool) -> String {
-    let dossier = AdministrativeDossier {
-        commercial_name: "DPI Santé".into(),
-        technical_version: "v2.4.1".into(),
-        wave1_referenced: Some(wave1),
-        profiles: vec!["Général".into()],
-        ..Default::default()
-    };
-    let now = chrono::Utc::now();
-    let c = app
-        .store
-        .create_candidature(org, "HOP-DPI-Va2", &dossier, user, now, "test")
-        .await
-        .unwrap();
-    let t = Transition {
-        candidature_id: c.id.clone(),
-        expected_version: c.version,
-        new_state: CandidatureState::Validated,
-        action: "candidature.validated",
-        deposited_at: Some(now),
-        submitted_at: Some(now),
-        editor_snapshot: None,
-        complement_due_at: None,
-        decision: Some("validé".into()),
-        message: None,
-        schedule: vec![],
-        cancel_jobs: vec![],
-        notifications: vec![],
-        fired_job: None,
-    };
-    app.store.apply_transition(&t, now, "test").await.unwrap();
-    c.id
-}
-
 struct Api<'a> {
     app: &'a TestApp,
     token: String,
 }
 
-impl Api<'_> {
+impl<'a> Api<'a> {
+    fn new(app: &'a TestApp, token: String) -> Self {
+        Self { app, token }
+    }
+
     async fn checklist(&self, id: &str) -> (u16, Value) {
         let r = self
             .app
@@ -145,17 +113,28 @@ async fn setup(
     (b, id, t)
 }
 
-async fn deposit_and_instruct(backend: Backend) {
-    // March 2026: before HOP-DPI-Va2's Date 2bis.
-    let app = spawn_app(backend, controlled("2026-03-02T10:00:00+01:00")).await;
-    let (a, id, ta) = setup(
-        &app,
+/// Marie, of « Éditeur A », with a validated candidature of HOP-DPI-Va2 not referenced in
+/// wave 1: her browser, the candidature and an API token.
+async fn editor_a(app: &TestApp) -> (common::Browser, String, String) {
+    setup(
+        app,
         "marie@editeur-a.fr",
         "Éditeur A",
         "73282932000074",
         false,
     )
-    .await;
+    .await
+}
+
+async fn instructor(app: &TestApp) -> common::Browser {
+    app.browser_for("instructeur@ans.fr", Role::Instructor, None, false)
+        .await
+}
+
+async fn deposit_and_instruct(backend: Backend) {
+    // March 2026: before HOP-DPI-Va2's Date 2bis.
+    let app = spawn_app(backend, controlled("2026-03-02T10:00:00+01:00")).await;
+    let (a, id, ta) = editor_a(&app).await;
     let (_b, id_b, tb) = setup(
         &app,
         "jean@editeur-b.fr",
@@ -164,17 +143,9 @@ async fn deposit_and_instruct(backend: Backend) {
         false,
     )
     .await;
-    let instructor = app
-        .browser_for("instructeur@ans.fr", Role::Instructor, None, false)
-        .await;
-    let api = Api {
-        app: &app,
-        token: ta,
-    };
-    let api_b = Api {
-        app: &app,
-        token: tb,
-    };
+    let instructor = instructor(&app).await;
+    let api = Api::new(&app, ta);
+    let api_b = Api::new(&app, tb);
 
     // The checklist: not referenced in wave 1, so the wave-1 INS chapter is required;
     // préconisations never are.
@@ -435,14 +406,7 @@ both!(deposit_and_instruct_by_api_and_pages, deposit_and_instruct);
 async fn cut_offs(backend: Backend) {
     // One minute before Date 2bis (31 March 2026 12:00 Paris).
     let app = spawn_app(backend, controlled("2026-03-31T11:59:00+02:00")).await;
-    let (_a, id, ta) = setup(
-        &app,
-        "marie@editeur-a.fr",
-        "Éditeur A",
-        "73282932000074",
-        false,
-    )
-    .await;
+    let (_a, id, ta) = editor_a(&app).await;
     let (_b, late, tb) = setup(
         &app,
         "jean@editeur-b.fr",
@@ -451,17 +415,9 @@ async fn cut_offs(backend: Backend) {
         false,
     )
     .await;
-    let instructor = app
-        .browser_for("instructeur@ans.fr", Role::Instructor, None, false)
-        .await;
-    let api = Api {
-        app: &app,
-        token: ta,
-    };
-    let api_b = Api {
-        app: &app,
-        token: tb,
-    };
+    let instructor = instructor(&app).await;
+    let api = Api::new(&app, ta);
+    let api_b = Api::new(&app, tb);
     api.fill(&id, None, true).await;
     api_b.fill(&late, None, true).await;
     // At 12:00 the complete dossier is on time (the clock runs on from 11:59:59.5)…
@@ -527,21 +483,9 @@ both!(cut_offs_at_the_second, cut_offs);
 
 async fn abandonment_across_restart(backend: Backend) {
     let app = spawn_app(backend, controlled("2026-03-02T10:00:00+01:00")).await;
-    let (_a, id, ta) = setup(
-        &app,
-        "marie@editeur-a.fr",
-        "Éditeur A",
-        "73282932000074",
-        false,
-    )
-    .await;
-    let instructor = app
-        .browser_for("instructeur@ans.fr", Role::Instructor, None, false)
-        .await;
-    let api = Api {
-        app: &app,
-        token: ta,
-    };
+    let (_a, id, ta) = editor_a(&app).await;
+    let instructor = instructor(&app).await;
+    let api = Api::new(&app, ta);
     api.fill(&id, Some("Gestion de l'INS"), false).await;
     let (s, _) = api
         .post(&id, "submit", json!({ "chapter": "Gestion de l'INS" }))
@@ -580,7 +524,7 @@ async fn abandonment_across_restart(backend: Backend) {
         1
     );
     // Nothing more is accepted.
-    let api = Api { app: &app, token };
+    let api = Api::new(&app, token);
     let (s, _) = api
         .post(&id, "answer", json!({ "message": "trop tard" }))
         .await;
@@ -594,21 +538,9 @@ both!(
 
 async fn late_answer_loses_place(backend: Backend) {
     let app = spawn_app(backend, controlled("2026-03-02T10:00:00+01:00")).await;
-    let (_a, id, ta) = setup(
-        &app,
-        "marie@editeur-a.fr",
-        "Éditeur A",
-        "73282932000074",
-        false,
-    )
-    .await;
-    let instructor = app
-        .browser_for("instructeur@ans.fr", Role::Instructor, None, false)
-        .await;
-    let api = Api {
-        app: &app,
-        token: ta,
-    };
+    let (_a, id, ta) = editor_a(&app).await;
+    let instructor = instructor(&app).await;
+    let api = Api::new(&app, ta);
     api.fill(&id, Some("Gestion de l'INS"), false).await;
     api.post(&id, "submit", json!({ "chapter": "Gestion de l'INS" }))
         .await;
@@ -652,14 +584,7 @@ both!(late_answer_loses_the_place, late_answer_loses_place);
 
 async fn ins_test_day(backend: Backend) {
     let app = spawn_app(backend, controlled("2026-03-02T10:00:00+01:00")).await;
-    let (a, id, ta) = setup(
-        &app,
-        "marie@editeur-a.fr",
-        "Éditeur A",
-        "73282932000074",
-        false,
-    )
-    .await;
+    let (a, id, ta) = editor_a(&app).await;
     let (_w, id_w1, _) = setup(
         &app,
         "jean@editeur-b.fr",
@@ -668,13 +593,8 @@ async fn ins_test_day(backend: Backend) {
         true,
     )
     .await;
-    let instructor = app
-        .browser_for("instructeur@ans.fr", Role::Instructor, None, false)
-        .await;
-    let api = Api {
-        app: &app,
-        token: ta,
-    };
+    let instructor = instructor(&app).await;
+    let api = Api::new(&app, ta);
     let propose = |id: &str| format!("/candidatures/{id}/preuves/test/proposition");
     // Not open before the INS proofs are in.
     let (s, _, _) = instructor
@@ -734,18 +654,8 @@ both!(ins_test_day_within_two_weeks, ins_test_day);
 
 async fn cut_off_upload_leaves_nothing(backend: Backend) {
     let app = spawn_app(backend, controlled("2026-03-02T10:00:00+01:00")).await;
-    let (_a, id, ta) = setup(
-        &app,
-        "marie@editeur-a.fr",
-        "Éditeur A",
-        "73282932000074",
-        false,
-    )
-    .await;
-    let api = Api {
-        app: &app,
-        token: ta,
-    };
+    let (_a, id, ta) = editor_a(&app).await;
+    let api = Api::new(&app, ta);
     let target = api.checklist(&id).await.1["items"][0]["target"]
         .as_str()
         .unwrap()

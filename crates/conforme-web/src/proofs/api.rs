@@ -144,15 +144,7 @@ fn verdict_code(l: &Loaded, target: &str) -> (Option<String>, Option<String>) {
 pub fn checklist_view(state: &AppState, l: &Loaded) -> Result<ChecklistView, AppError> {
     let programme = programme_of(state, &l.c)?;
     let now = state.clock.now();
-    let keys: Vec<&ProofKey> = l
-        .deposited
-        .iter()
-        .filter_map(|t| match t {
-            Target::Proof(k) => Some(k),
-            _ => None,
-        })
-        .collect();
-    let progress = l.checklist.progress(keys.iter().copied());
+    let progress = l.progress();
     let files_for = |t: &str| {
         l.files
             .iter()
@@ -200,15 +192,7 @@ pub fn checklist_view(state: &AppState, l: &Loaded) -> Result<ChecklistView, App
             }
         })
         .collect();
-    let admission = l.checklist.items.first().map(|i| {
-        l.dossier()
-            .deposit_admission(programme, &Target::Proof(i.key.clone()), now)
-    });
-    let (deposit_open, deposit_rule) = match admission {
-        Some(Ok(a)) => (l.c.state != CandidatureState::Abandoned, a.rule),
-        Some(Err(e)) => (false, e.to_string()),
-        None => (false, String::new()),
-    };
+    let (deposit_open, deposit_rule) = l.deposit_window(programme, now);
     let statuses: serde_json::Map<String, serde_json::Value> =
         requirement_statuses(&l.checklist, &l.dossier().verdicts)
             .into_iter()
@@ -306,17 +290,7 @@ pub(crate) async fn upload_proof_file(
             limit: MAX_PROOF_BYTES,
         }));
     }
-    let raw_name = params
-        .name
-        .clone()
-        .filter(|n| !n.trim().is_empty())
-        .or_else(|| {
-            headers
-                .get(header::CONTENT_DISPOSITION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::attachments::disposition_file_name)
-        })
-        .unwrap_or_default();
+    let raw_name = crate::attachments::body_file_name(params.name.as_deref(), &headers);
     let stored = match state
         .files
         .put_stream(body.into_data_stream(), &proof_limits())

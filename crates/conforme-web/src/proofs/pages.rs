@@ -362,15 +362,7 @@ async fn proofs_page(
     .await?;
     let is_editor = editor_of(auth, l).is_ok();
     let is_instructor = instructor(auth).is_ok();
-    let keys: Vec<&ProofKey> = l
-        .deposited
-        .iter()
-        .filter_map(|t| match t {
-            Target::Proof(k) => Some(k),
-            _ => None,
-        })
-        .collect();
-    let progress = l.checklist.progress(keys.iter().copied());
+    let progress = l.progress();
     let mut chapters: Vec<ChapterView> = progress
         .chapters
         .iter()
@@ -444,20 +436,7 @@ async fn proofs_page(
             }
         })
         .collect();
-    let (deposit_rule, deposit_open) = match l.dossier().deposit_admission(
-        programme,
-        &Target::Proof(
-            l.checklist
-                .items
-                .first()
-                .map(|i| i.key.clone())
-                .ok_or_else(|| AppError::Internal("empty checklist".into()))?,
-        ),
-        now,
-    ) {
-        Ok(a) => (a.rule, l.c.state != CandidatureState::Abandoned),
-        Err(e) => (e.to_string(), false),
-    };
+    let (deposit_open, deposit_rule) = l.deposit_window(programme, now);
     let statuses = requirement_statuses(&l.checklist, &l.dossier().verdicts)
         .into_iter()
         .fold((0, 0, 0, 0), |(p, c, n, r), (_, s)| match s {

@@ -519,3 +519,38 @@ pub async fn token(app: &TestApp, user_id: &str, scopes: &[&str]) -> String {
         .unwrap();
     t
 }
+
+/// A candidature of `org` whose administrative dossier is validated, made in the store.
+pub async fn validated(app: &TestApp, org: &str, user: &str, wave1: bool) -> String {
+    let dossier = conforme_domain::candidature::AdministrativeDossier {
+        commercial_name: "DPI Santé".into(),
+        technical_version: "v2.4.1".into(),
+        wave1_referenced: Some(wave1),
+        profiles: vec!["Général".into()],
+        ..Default::default()
+    };
+    let now = chrono::Utc::now();
+    let c = app
+        .store
+        .create_candidature(org, "HOP-DPI-Va2", &dossier, user, now, "test")
+        .await
+        .unwrap();
+    let t = conforme_store::Transition {
+        candidature_id: c.id.clone(),
+        expected_version: c.version,
+        new_state: conforme_domain::candidature::CandidatureState::Validated,
+        action: "candidature.validated",
+        deposited_at: Some(now),
+        submitted_at: Some(now),
+        editor_snapshot: None,
+        complement_due_at: None,
+        decision: Some("validé".into()),
+        message: None,
+        schedule: vec![],
+        cancel_jobs: vec![],
+        notifications: vec![],
+        fired_job: None,
+    };
+    app.store.apply_transition(&t, now, "test").await.unwrap();
+    c.id
+}
