@@ -706,3 +706,150 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+async fn bad_inputs_and_wrong_sides(backend: Backend) {
+    let app = spawn_app(backend, controlled("2026-03-02T10:00:00+01:00")).await;
+    let (a, id, ta) = editor_a(&app).await;
+    let instructor = instructor(&app).await;
+    let api = Api::new(&app, ta);
+    let target = api.checklist(&id).await.1["items"][0]["target"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let preuves = format!("/candidatures/{id}/preuves");
+
+    // An announced size past the limit is refused before any byte is read.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.url.trim_start_matches("http://").to_string();
+    let mut sock = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let path = format!(
+        "/api/v1/candidatures/{id}/proofs/files?target={}",
+        target.replace('#', "%23").replace('/', "%2F")
+    );
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        api.token,
+        9u64 * 1024 * 1024 * 1024
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 64];
+    let n = sock.read(&mut answer).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 413"),
+        "{}",
+        String::from_utf8_lossy(&answer[..n])
+    );
+    drop(sock);
+
+    // Malformed bodies and values, each named; nothing changes.
+    let r = app
+        .client
+        .post(format!(
+            "{}/api/v1/candidatures/{id}/proofs/submit",
+            app.url
+        ))
+        .bearer_auth(&api.token)
+        .header("content-type", "application/json")
+        .body("{ pas du json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let (s, v) = api
+        .post(&id, "submit", json!({ "chapter": "Chapitre inconnu" }))
+        .await;
+    assert_eq!(s, 409, "{v}");
+    let (s, _) = api.post(&id, "answer", json!({ "message": "   " })).await;
+    assert_eq!(s, 400);
+    let (s, _) = api
+        .post(&id, "answer", json!({ "message": "x".repeat(10_001) }))
+        .await;
+    assert_eq!(s, 400);
+    let r = app
+        .client
+        .post(format!("{}/api/v1/candidatures/{id}/proofs/files", app.url))
+        .bearer_auth(&api.token)
+        .body(PNG.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400, "target is required");
+    for (path, fields) in [
+        ("ajout", vec![("key", "pas-une-clé")]),
+        ("ajout", vec![("key", "SC.NOPE/X.01#preuve=1.1.1")]),
+        ("situation", vec![("wave1", "peut-être")]),
+        (
+            "avis",
+            vec![("target", target.as_str()), ("verdict", "bof")],
+        ),
+        ("test/proposition", vec![("date", "demain")]),
+    ] {
+        let (s, body, _) = instructor.post(&format!("{preuves}/{path}"), &fields).await;
+        assert!(s == 422 || s == 409, "{path}: {s} {body}");
+    }
+    assert_eq!(
+        app.store.proof_dossier(&id).await.unwrap().unwrap().version,
+        1,
+        "nothing was changed"
+    );
+
+    // A form without its CSRF token is refused, the file not stored.
+    let form = reqwest::multipart::Form::new()
+        .text("target", target.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("x.png"),
+        );
+    let r = a
+        .client
+        .post(format!("{}{preuves}/fichiers", app.url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(app.store.proof_files(&id).await.unwrap().is_empty());
+
+    // Each side keeps to its own acts.
+    let (s, _, _) = a
+        .post(&format!("{preuves}/sollicitation"), &[("message", "?")])
+        .await;
+    assert_eq!(s, 403);
+    let (s, _, _) = a
+        .post(&format!("{preuves}/attribution"), &[("assign", "moi")])
+        .await;
+    assert_eq!(s, 403);
+    let (s, _, _) = instructor.post(&format!("{preuves}/soumission"), &[]).await;
+    assert_eq!(s, 403);
+    let (s, _, _) = instructor
+        .post(&format!("{preuves}/reponse"), &[("message", "réponse")])
+        .await;
+    assert_eq!(s, 403);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", instructor.csrf.clone())
+        .text("target", target.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("x.png"),
+        );
+    let r = instructor
+        .client
+        .post(format!("{}{preuves}/fichiers", app.url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(app.store.proof_files(&id).await.unwrap().is_empty());
+    // A token that may only read cannot deposit.
+    let read_only = token(&app, &a.user.id, &["candidatures:read"]).await;
+    let (s, _) = Api::new(&app, read_only)
+        .upload(&id, &target, "x.png", PNG)
+        .await;
+    assert_eq!(s, 403);
+    app.stop().await;
+}
+both!(
+    bad_inputs_and_wrong_sides_refused,
+    bad_inputs_and_wrong_sides
+);
