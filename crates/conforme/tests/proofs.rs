@@ -622,6 +622,10 @@ async fn ins_test_day(backend: Backend) {
         .await;
     assert_eq!(s, 303);
     let result = format!("/candidatures/{id}/preuves/test/resultat");
+    // Not before the session is held.
+    let (s, body, _) = instructor.post(&result, &[("outcomes", "1.1;ok;")]).await;
+    assert_eq!(s, 409, "{body}");
+    app.set_clock("2026-03-10T12:00:00+01:00").await;
     let (s, _, _) = instructor.post(&result, &[("outcomes", "1.1;ok;")]).await;
     assert_eq!(s, 409);
     let (s, _) = api.upload(&id, "session-de-test", "session.png", PNG).await;

@@ -756,6 +756,12 @@ impl ProofDossier {
                 "L'éditeur n'a pas encore confirmé la date de la session.".into(),
             ));
         }
+        if now < t.date {
+            return Err(DossierError::Refused(format!(
+                "La session de test est prévue le {} : son résultat se consigne une fois tenue.",
+                crate::calendar::french_instant(t.date)
+            )));
+        }
         if !recording_in {
             return Err(DossierError::Refused(
                 "L'enregistrement de la session n'est pas encore déposé.".into(),

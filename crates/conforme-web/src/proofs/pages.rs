@@ -196,6 +196,8 @@ struct ProofsPage {
     pieces: Vec<PieceView>,
     clocks: Vec<ClockLine>,
     question_pending: bool,
+    /// A complete chapter was received: the agency may ask the editor.
+    in_instruction: bool,
     assigned: Option<String>,
     assigned_to_me: bool,
     pentest: Option<PentestView>,
@@ -498,6 +500,7 @@ async fn proofs_page(
         pieces,
         clocks: clock_lines(l, programme, now),
         question_pending: l.dossier().question_pending(),
+        in_instruction: l.clock(programme).is_ok_and(|c| c.started().is_some()),
         assigned_to_me: l.dossier().assigned_to.as_deref() == Some(auth.user.id.as_str()),
         assigned,
         pentest: l

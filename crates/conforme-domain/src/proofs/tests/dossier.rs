@@ -1310,6 +1310,14 @@ fn recording_the_test_session() {
         refused(d.confirm_test(confirmed).expect_err("twice")),
         "La date est déjà confirmée."
     );
+    let refusal = refused(
+        d.record_test(ok.clone(), true, date - Duration::seconds(1))
+            .expect_err("before the session"),
+    );
+    assert!(
+        refusal.starts_with("La session de test est prévue le"),
+        "{refusal}"
+    );
     assert_eq!(
         refused(
             d.record_test(ok.clone(), false, after)
