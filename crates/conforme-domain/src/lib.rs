@@ -11,5 +11,6 @@ pub mod organisation;
 pub mod policy;
 pub mod programme;
 pub mod proofs;
+pub mod referencing;
 pub mod rem;
 pub mod text;

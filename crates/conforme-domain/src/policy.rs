@@ -78,6 +78,19 @@ pub enum Action<'a> {
     ReviewCandidatures,
     ManageUsers,
     CreateApiToken,
+    /// Sign the convention: the legal representative, never through a token alone (the API
+    /// signature also needs a fresh second-factor code).
+    SignConvention {
+        organisation_id: &'a str,
+    },
+    /// Generate the convention, review the lifting of reservations.
+    PrepareConvention,
+    /// Schedule and close the weekly committee sessions.
+    ScheduleCommittee,
+    /// Record a committee decision.
+    DecideInCommittee,
+    /// Audits, suspension and withdrawal of a référencement.
+    SuperviseReferencing,
 }
 
 /// The refusal, worded for the user; deliberately the same whether the object exists or not
@@ -185,12 +198,102 @@ pub fn authorize(actor: &Actor, action: &Action<'_>) -> Result<(), Denied> {
                 Ok(())
             }
         }
+        Action::SignConvention { organisation_id } => {
+            own(actor, organisation_id)?;
+            scope(actor, Scope::CandidaturesWrite)?;
+            if actor.legal_representative {
+                Ok(())
+            } else {
+                Err(Denied::LegalRepresentativeOnly)
+            }
+        }
+        Action::PrepareConvention => staff(actor, &[Role::Instructor, Role::ProgrammeAdmin]),
+        Action::ScheduleCommittee => staff(actor, &[Role::ProgrammeAdmin, Role::CommitteeMember]),
+        Action::DecideInCommittee => staff(actor, &[Role::CommitteeMember]),
+        Action::SuperviseReferencing => staff(actor, &[Role::ProgrammeAdmin]),
     }
+}
+
+/// An agency act reserved to `roles`, in a browser session.
+fn staff(actor: &Actor, roles: &[Role]) -> Result<(), Denied> {
+    if !roles.contains(&actor.role) {
+        return Err(Denied::Role);
+    }
+    if actor.scopes.is_some() {
+        return Err(Denied::Scope);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn referencing_acts_belong_to_their_roles() {
+        let org = "org-1";
+        assert_eq!(
+            authorize(
+                &editor(org, true),
+                &Action::SignConvention {
+                    organisation_id: org
+                }
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(
+                &editor(org, false),
+                &Action::SignConvention {
+                    organisation_id: org
+                }
+            ),
+            Err(Denied::LegalRepresentativeOnly)
+        );
+        assert_eq!(
+            authorize(
+                &editor("other", true),
+                &Action::SignConvention {
+                    organisation_id: org
+                }
+            ),
+            Err(Denied::NotYours)
+        );
+        assert_eq!(
+            authorize(&staff(Role::CommitteeMember), &Action::DecideInCommittee),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&staff(Role::Instructor), &Action::DecideInCommittee),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            authorize(&editor(org, true), &Action::DecideInCommittee),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            authorize(&staff(Role::ProgrammeAdmin), &Action::SuperviseReferencing),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&staff(Role::CommitteeMember), &Action::SuperviseReferencing),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            authorize(&staff(Role::Instructor), &Action::PrepareConvention),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(&staff(Role::CommitteeMember), &Action::ScheduleCommittee),
+            Ok(())
+        );
+        let mut token = staff(Role::CommitteeMember);
+        token.scopes = Some(vec![Scope::CandidaturesWrite]);
+        assert_eq!(
+            authorize(&token, &Action::DecideInCommittee),
+            Err(Denied::Scope)
+        );
+    }
 
     fn editor(org: &str, legal: bool) -> Actor {
         Actor {

@@ -258,6 +258,26 @@ pub struct ProgrammeDef {
     /// The special test session of the instruction (INS test day, 4-week test session).
     #[serde(default)]
     pub test_session: Option<TestSessionDef>,
+    /// The convention's template; the platform's generic one when absent.
+    #[serde(default)]
+    pub convention: Option<ConventionTemplate>,
+}
+
+/// The template of a programme's convention: its title and its articles. Bodies may name
+/// `{editeur}`, `{siret}`, `{solution}`, `{version}`, `{programme}`, `{intitule}`,
+/// `{profils}` and `{source}`, replaced when the convention is generated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConventionTemplate {
+    pub title: String,
+    pub clauses: Vec<ClauseTemplate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClauseTemplate {
+    pub title: String,
+    pub body: String,
 }
 
 /// From when a programme's test session is due.
@@ -460,6 +480,23 @@ impl Programme {
                 "committee.lift_reservations_weeks",
                 "le délai de levée des réserves est requis avec les réserves non bloquantes, et seulement avec elles".into(),
             ));
+        }
+
+        if let Some(t) = &def.convention {
+            if t.title.trim().is_empty() || t.clauses.is_empty() {
+                return Err(invalid(
+                    "convention",
+                    "le modèle de convention doit avoir un titre et au moins un article".into(),
+                ));
+            }
+            for (i, c) in t.clauses.iter().enumerate() {
+                if let Err(unknown) = crate::referencing::check_placeholders(&c.body) {
+                    return Err(invalid(
+                        &format!("convention.clauses[{i}].body"),
+                        format!("variable inconnue « {{{unknown}}} »"),
+                    ));
+                }
+            }
         }
 
         let mut piece_codes = BTreeSet::new();
