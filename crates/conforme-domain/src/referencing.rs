@@ -15,6 +15,7 @@
 pub mod committee;
 pub mod convention;
 pub mod number;
+pub mod registry;
 pub mod state;
 
 pub use convention::{check_placeholders, render_clauses};

@@ -221,6 +221,22 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
+    /// Every candidature of a programme ever deposited, first deposit first (the public
+    /// registry's material: what it may show is decided by the domain).
+    pub async fn deposited_candidatures(
+        &self,
+        programme_code: &str,
+    ) -> StoreResult<Vec<Candidature>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM candidatures WHERE programme_code = $1 AND deposited_at IS NOT NULL \
+             ORDER BY deposited_at, reference"
+        ))
+        .bind(programme_code)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// Dossiers in the agency's hands, oldest submission first: those waiting for a review,
     /// then those waiting for the editor's complement.
     pub async fn review_queue(&self) -> StoreResult<Vec<Candidature>> {

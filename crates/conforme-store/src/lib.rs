@@ -11,6 +11,7 @@ mod notifications;
 pub mod organisation_queries;
 mod organisations;
 mod proofs;
+mod referencings;
 
 pub use accounts::{ApiToken, EmailToken, NewUser, OneTimeCode, Session, User, UserField};
 pub use candidatures::{Attachment, Candidature, Message, NewMessage, Transition};
@@ -23,6 +24,7 @@ pub use journal::{JournalEntry, JournalProblem, NewEntry};
 pub use notifications::{EMAIL_JOB, EMAIL_SEND_JOB, NewNotification, Notification};
 pub use organisations::{CharterAcceptance, Distributor, Organisation, SolidarityMember};
 pub use proofs::{DossierChange, ProofFile, StoredProofDossier};
+pub use referencings::{ReferencingChange, StoredReferencing};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -85,6 +87,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "proof_dossiers",
         include_str!("../migrations/0003_proof_dossiers.sql"),
+    ),
+    (
+        4,
+        "referencings",
+        include_str!("../migrations/0004_referencings.sql"),
     ),
 ];
 
