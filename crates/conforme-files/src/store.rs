@@ -340,6 +340,18 @@ impl FileStore {
         }
     }
 
+    /// Stores bytes already in memory (a generated document), with the same checks as
+    /// [`FileStore::put_stream`].
+    pub async fn put_bytes(
+        &self,
+        bytes: Vec<u8>,
+        limits: &UploadLimits,
+    ) -> Result<StoredObject, FileError> {
+        let chunk: Result<Bytes, std::io::Error> = Ok(Bytes::from(bytes));
+        self.put_stream(futures_util::stream::iter([chunk]), limits)
+            .await
+    }
+
     /// The size of a stored file and a stream of its bytes.
     pub async fn get_stream(
         &self,
