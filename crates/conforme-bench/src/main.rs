@@ -2,7 +2,7 @@
 //! ratios to a baseline measured in the same run (see `docs/performance.md`).
 //!
 //! ```text
-//! cargo run --release -p conforme-bench -- [import|api|upload|checklist|all] [--write docs/performance.md]
+//! cargo run --release -p conforme-bench -- [import|api|upload|checklist|attestation|all] [--write docs/performance.md]
 //! ```
 //!
 //! - `import`: REM import, the bundled REM (baseline) against one ten times as large;
@@ -11,12 +11,15 @@
 //!   the peak memory of an upload (in child processes: the binary re-executes itself with the
 //!   hidden first argument `upload-child`);
 //! - `checklist`: the required-proof checklist and its progress on a REM of about 2,000
-//!   requirements against the bundled one.
+//!   requirements against the bundled one;
+//! - `attestation`: generation of the attestation (PDF/A-2b with its QR code) against a
+//!   one-line PDF/A-2b page.
 //!
 //! The Markdown results go to stdout, progress to stderr; `--write FILE` also replaces the
 //! results blocks of `FILE`, leaving the rest of it as it is.
 #![forbid(unsafe_code)]
 
+mod attestation;
 mod checklist;
 mod http;
 mod import;
@@ -38,6 +41,8 @@ enum Which {
     Upload,
     /// Required-proof checklist and its progress, about 2,000 requirements against 146.
     Checklist,
+    /// Attestation PDF/A-2b generation against a one-line PDF/A-2b page.
+    Attestation,
     /// All of them.
     All,
 }
@@ -100,6 +105,9 @@ struct Cli {
     /// Checklist: timed calls per measurement (the median is reported).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     checklist_runs: u32,
+    /// Attestation: timed generations per document (median and p95 reported).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    attestation_runs: u32,
 }
 
 #[tokio::main]
@@ -186,6 +194,16 @@ async fn main() -> anyhow::Result<()> {
             key: "checklist",
             title: "Required-proof checklist",
             body: format!("{machine}\n\n{}", result.markdown()),
+        });
+    }
+
+    if matches!(cli.which, Which::Attestation | Which::All) {
+        let body =
+            attestation::run(cli.attestation_runs as usize).context("attestation benchmark")?;
+        blocks.push(report::Block {
+            key: "attestation",
+            title: "Attestation PDF generation",
+            body: format!("{machine}\n\n{body}"),
         });
     }
 

@@ -21,7 +21,7 @@ CREATE TABLE committee_sessions (
     id TEXT PRIMARY KEY,
     programme_code TEXT NOT NULL,
     held_on TEXT NOT NULL,
-    created_by TEXT NOT NULL REFERENCES users (id),
+    created_by TEXT NOT NULL,            -- the actor, as in the journal
     created_at TEXT NOT NULL,
     closed_at TEXT,
     UNIQUE (programme_code, held_on)

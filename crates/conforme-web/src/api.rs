@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/_clock", put(set_clock).get(get_clock))
         .merge(crate::api_candidatures::router())
         .merge(crate::proofs::api::router())
+        .merge(crate::referencing::api::router())
         .fallback(api_not_found)
 }
 
@@ -65,7 +66,14 @@ pub fn router() -> Router<AppState> {
         crate::proofs::api::get_checklist,
         crate::proofs::api::upload_proof_file,
         crate::proofs::api::submit_proofs,
-        crate::proofs::api::answer_question
+        crate::proofs::api::answer_question,
+        crate::referencing::api::get_referencing,
+        crate::referencing::api::request_code,
+        crate::referencing::api::sign,
+        crate::referencing::api::add_version,
+        crate::registry::api_list_registries,
+        crate::registry::api_get_registry,
+        crate::registry::api_verify
     ),
     modifiers(&BearerAuth),
     components(schemas(
@@ -104,7 +112,19 @@ pub fn router() -> Router<AppState> {
         crate::proofs::api::SubmitBody,
         crate::proofs::api::SubmissionView,
         crate::proofs::api::AnswerBody,
-        crate::proofs::api::AnswerView
+        crate::proofs::api::AnswerView,
+        crate::referencing::api::ConventionView,
+        crate::referencing::api::SignatureView,
+        crate::referencing::api::DecisionView,
+        crate::referencing::api::ReferencingView,
+        crate::referencing::api::SignBody,
+        crate::referencing::api::VersionBody,
+        crate::registry::RegistryList,
+        crate::registry::RegistrySummary,
+        crate::registry::RegistryDoc,
+        crate::registry::RegistryLine,
+        crate::registry::CountsView,
+        crate::registry::Verification
     ))
 )]
 pub struct ApiDoc;

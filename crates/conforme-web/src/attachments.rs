@@ -93,6 +93,10 @@ pub fn router() -> Router<AppState> {
         .route("/organisation/groupement/{id}/mandat", post(upload_mandate))
         .route("/candidatures/{id}/fil", post(upload_to_thread))
         .route(
+            "/candidatures/{id}/referencement/levee",
+            post(upload_lifting),
+        )
+        .route(
             "/api/v1/candidatures/{id}/attachments",
             post(upload_attachment),
         )
@@ -832,6 +836,55 @@ async fn upload_to_thread(
                 &mut multipart,
                 refusal,
                 "Document non envoyé",
+                back,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /candidatures/{id}/referencement/levee`: what the editor deposits to lift
+/// non-blocking reservations (multipart: `csrf`, an optional `note`, then `file`).
+async fn upload_lifting(
+    State(state): State<AppState>,
+    PageAuth(auth): PageAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult<Response> {
+    let c = load_visible(&state, &auth, &id).await?;
+    auth.may(&Action::UploadAttachment {
+        organisation_id: &c.organisation_id,
+    })?;
+    let mut multipart = multipart.map_err(|e| AppError::bad_field("file", e.body_text()))?;
+    let outcome: Result<(), Refusal> = async {
+        crate::referencing::admit_lifting(&state, &auth, &id).await?;
+        let received = receive_file(&state, &auth, &mut multipart, &headers, 8_000).await?;
+        let note = received.texts.get("note").cloned().unwrap_or_default();
+        let attachment = attachment_of(&state, &auth, &c.organisation_id, Some(&c.id), received);
+        let key = attachment.storage_key.clone();
+        if let Err(e) =
+            crate::referencing::record_lifting(&state, &auth, &id, attachment, &note).await
+        {
+            discard(&state, &key).await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to(&format!("/candidatures/{id}/referencement")).into_response()),
+        Err(refusal) => {
+            let back = (
+                format!("/candidatures/{id}/referencement"),
+                "Revenir au référencement".to_string(),
+            );
+            refused_upload(
+                &state,
+                &auth,
+                &mut multipart,
+                refusal,
+                "Document non déposé",
                 back,
             )
             .await

@@ -275,6 +275,13 @@ impl Layout {
             .is_some_and(|u| u.role == Role::Instructor)
     }
 
+    /// Committee members and programme administrators: the committee's pages.
+    pub fn is_committee(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| matches!(u.role, Role::CommitteeMember | Role::ProgrammeAdmin))
+    }
+
     pub fn is_editor(&self) -> bool {
         self.user.as_ref().is_some_and(|u| u.role == Role::Editor)
     }

@@ -18,6 +18,8 @@ pub mod organisation;
 pub mod pages;
 pub mod proofs;
 pub mod query;
+pub mod referencing;
+pub mod registry;
 pub mod secrets;
 pub mod totp;
 pub mod views;
@@ -104,6 +106,8 @@ pub fn router(state: AppState) -> Router {
         .merge(organisation::router())
         .merge(candidatures::router())
         .merge(proofs::pages::router())
+        .merge(registry::router())
+        .merge(referencing::pages::router())
         .merge(demo::router())
         .nest("/api/v1", api::router())
         .route("/healthz", get(api::healthz))

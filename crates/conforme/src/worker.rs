@@ -7,8 +7,8 @@ use conforme_domain::candidature::{self, CandidatureState};
 use conforme_domain::clock::Clock;
 use conforme_mail::{Mailer, templates};
 use conforme_store::{
-    DossierChange, EMAIL_JOB, EMAIL_SEND_JOB, Job, NewMessage, NewNotification, Store, StoreError,
-    Transition,
+    DossierChange, EMAIL_JOB, EMAIL_SEND_JOB, Job, NewMessage, NewNotification, ReferencingChange,
+    Store, StoreError, Transition,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -112,6 +112,7 @@ impl Worker {
             COMPLEMENT_DEADLINE => self.expire_complement(job).await,
             COMPLEMENT_REMINDER => self.remind_complement(job).await,
             PROOFS_ABANDONMENT => self.abandon_unanswered(job).await,
+            conforme_web::referencing::LAPSE_JOB => self.lapse_reservations(job).await,
             other => Err(format!("unknown job kind {other}")),
         }
     }
@@ -311,6 +312,80 @@ impl Worker {
             Ok(_) => Ok(Outcome::Done),
             Err(StoreError::Stale(_)) => {
                 Err("proof dossier changed meanwhile; will look again".into())
+            }
+            Err(StoreError::Conflict(_)) => Ok(Outcome::Skipped),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Non-blocking reservations with nothing deposited to lift them by their deadline
+    /// refuse the référencement (DSR-BIO-SGL-Va1 §4.5), once.
+    async fn lapse_reservations(&self, job: &Job) -> Result<Outcome, String> {
+        let now = self.clock.now();
+        let err = |e: StoreError| e.to_string();
+        let (Some(c), Some(stored)) = (
+            self.store.candidature(&job.object_id).await.map_err(err)?,
+            self.store.referencing(&job.object_id).await.map_err(err)?,
+        ) else {
+            self.store
+                .finish_job(&job.id, now, false)
+                .await
+                .map_err(err)?;
+            return Ok(Outcome::Skipped);
+        };
+        let mut r = stored.referencing.clone();
+        if r.lapse_lifting(now).is_none() {
+            // Deposited, reviewed, or not yet due.
+            self.store
+                .finish_job(&job.id, now, false)
+                .await
+                .map_err(err)?;
+            return Ok(Outcome::Skipped);
+        }
+        let reason = r
+            .refused
+            .as_ref()
+            .map(|(why, _)| why.clone())
+            .unwrap_or_default();
+        let mut change = ReferencingChange::new(
+            &c.id,
+            &c.programme_code,
+            Some(&stored),
+            r,
+            "referencing.reservations-lapsed",
+            serde_json::json!({ "reason": reason }),
+        );
+        if let Some(p) = self.store.proof_dossier(&c.id).await.map_err(err)? {
+            let mut d = p.dossier.clone();
+            d.events
+                .push(conforme_domain::proofs::InstructionEvent::Decided(now));
+            change.proof_dossier = Some((p.version, d));
+        }
+        change.fired_job = Some(job.id.clone());
+        let body = format!("Référencement refusé : {reason}");
+        change.message = Some(NewMessage {
+            author_id: None,
+            kind: "decision",
+            body: body.clone(),
+            attachment_ids: vec![],
+        });
+        change.notifications = self
+            .members_notifications(
+                &c.organisation_id,
+                &c.id,
+                "referencing.decision",
+                &format!("Référencement refusé — {}", c.reference),
+                &body,
+            )
+            .await?;
+        match self
+            .store
+            .change_referencing(&change, now, "system:deadline")
+            .await
+        {
+            Ok(_) => Ok(Outcome::Done),
+            Err(StoreError::Stale(_)) => {
+                Err("référencement changed meanwhile; will look again".into())
             }
             Err(StoreError::Conflict(_)) => Ok(Outcome::Skipped),
             Err(e) => Err(e.to_string()),
