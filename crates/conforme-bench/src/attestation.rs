@@ -19,7 +19,7 @@ const BASELINE_TEXT: &str = "Attestation de référencement";
 
 fn sample() -> anyhow::Result<AttestationDoc> {
     Ok(AttestationDoc {
-        number: "REF-HOP-DPI-Va2-2026-0042".into(),
+        number: conforme_domain::referencing::number::issue("HOP-DPI-Va2", 2026, 42),
         programme_code: "HOP-DPI-Va2".into(),
         programme_title: "Dossier patient informatisé, vague 2".into(),
         editor_name: "Hôpital Logiciels SAS".into(),
@@ -32,8 +32,10 @@ fn sample() -> anyhow::Result<AttestationDoc> {
             "Circuit du médicament".into(),
         ],
         referenced_on: NaiveDate::from_ymd_opt(2026, 12, 15).context("date")?,
-        verification_url: "https://conforme.example.fr/verification/REF-HOP-DPI-Va2-2026-0042"
-            .into(),
+        verification_url: format!(
+            "https://conforme.example.fr/verification/{}",
+            conforme_domain::referencing::number::issue("HOP-DPI-Va2", 2026, 42)
+        ),
         issued_at: Utc
             .with_ymd_and_hms(2026, 12, 15, 10, 0, 0)
             .single()

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// Longest time one request may take before the run fails.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest time one batch (warm-up or measured) of one target may take.
 const BATCH_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -107,7 +107,7 @@ fn targets() -> Vec<Target> {
     ]
 }
 
-async fn bare() -> ([(header::HeaderName, &'static str); 1], &'static str) {
+pub(crate) async fn bare() -> ([(header::HeaderName, &'static str); 1], &'static str) {
     (
         [(header::CONTENT_TYPE, "application/json")],
         r#"{"status":"ok"}"#,
@@ -115,7 +115,7 @@ async fn bare() -> ([(header::HeaderName, &'static str); 1], &'static str) {
 }
 
 /// Binds a listener on the loopback interface, on a port the system chooses.
-async fn loopback_listener() -> anyhow::Result<(TcpListener, SocketAddr)> {
+pub(crate) async fn loopback_listener() -> anyhow::Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .context("binding 127.0.0.1:0")?;
@@ -124,15 +124,15 @@ async fn loopback_listener() -> anyhow::Result<(TcpListener, SocketAddr)> {
 }
 
 /// The outcome of one batch of requests.
-struct Batch {
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-    errors: usize,
+pub(crate) struct Batch {
+    pub(crate) elapsed: Duration,
+    pub(crate) latencies: Vec<Duration>,
+    pub(crate) errors: usize,
 }
 
 /// Sends `total` GET requests to `url` from `concurrency` tasks; each task takes the next
 /// request number until none is left. Fails past [`BATCH_DEADLINE`].
-async fn batch(
+pub(crate) async fn batch(
     client: &reqwest::Client,
     url: &str,
     total: usize,

@@ -2,7 +2,7 @@
 //! ratios to a baseline measured in the same run (see `docs/performance.md`).
 //!
 //! ```text
-//! cargo run --release -p conforme-bench -- [import|api|upload|checklist|attestation|all] [--write docs/performance.md]
+//! cargo run --release -p conforme-bench -- [import|api|upload|checklist|attestation|registry|all] [--write docs/performance.md]
 //! ```
 //!
 //! - `import`: REM import, the bundled REM (baseline) against one ten times as large;
@@ -13,7 +13,9 @@
 //! - `checklist`: the required-proof checklist and its progress on a REM of about 2,000
 //!   requirements against the bundled one;
 //! - `attestation`: generation of the attestation (PDF/A-2b with its QR code) against a
-//!   one-line PDF/A-2b page.
+//!   one-line PDF/A-2b page;
+//! - `registry`: the public registry page, its search, its API and the verification API
+//!   against a bare axum route.
 //!
 //! The Markdown results go to stdout, progress to stderr; `--write FILE` also replaces the
 //! results blocks of `FILE`, leaving the rest of it as it is.
@@ -23,6 +25,7 @@ mod attestation;
 mod checklist;
 mod http;
 mod import;
+mod registry;
 mod report;
 mod stats;
 mod upload;
@@ -43,6 +46,8 @@ enum Which {
     Checklist,
     /// Attestation PDF/A-2b generation against a one-line PDF/A-2b page.
     Attestation,
+    /// Public registry page and API against a bare axum route.
+    Registry,
     /// All of them.
     All,
 }
@@ -108,6 +113,12 @@ struct Cli {
     /// Attestation: timed generations per document (median and p95 reported).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     attestation_runs: u32,
+    /// Registry: deposited candidatures seeded (of which `registry_referenced` referenced).
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    registry_candidatures: u32,
+    /// Registry: how many of them are referenced.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    registry_referenced: u32,
 }
 
 #[tokio::main]
@@ -203,6 +214,24 @@ async fn main() -> anyhow::Result<()> {
         blocks.push(report::Block {
             key: "attestation",
             title: "Attestation PDF generation",
+            body: format!("{machine}\n\n{body}"),
+        });
+    }
+
+    if matches!(cli.which, Which::Registry | Which::All) {
+        let body = registry::run(&registry::Options {
+            requests: cli.requests as usize,
+            warmup: cli.warmup as usize,
+            concurrency: usize::from(cli.concurrency),
+            rounds: usize::from(cli.rounds),
+            candidatures: cli.registry_candidatures as usize,
+            referenced: cli.registry_referenced as usize,
+        })
+        .await
+        .context("registry benchmark")?;
+        blocks.push(report::Block {
+            key: "registry",
+            title: "Public registry throughput",
             body: format!("{machine}\n\n{body}"),
         });
     }

@@ -295,7 +295,7 @@ fn convention_doc(
 
 /// The public address that verifies `number`.
 pub fn verification_url(state: &AppState, number: &str) -> String {
-    format!("{}/verification/{number}", state.config.public_url)
+    crate::registry::verification_url(&state.config.public_url, number)
 }
 
 /// The attestation of a référencement.
