@@ -598,6 +598,36 @@ pub(crate) async fn effects(
     Ok(())
 }
 
+/// The effects of a change of a candidature's dossier (proofs, référencement) and its journal
+/// entry, `detail` as what the entry records.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn effects_and_entry(
+    conn: &mut sqlx::AnyConnection,
+    backend: crate::Backend,
+    e: &Effects<'_>,
+    action: &str,
+    detail: &serde_json::Value,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    effects(&mut *conn, e, now).await?;
+    append(
+        &mut *conn,
+        backend,
+        &NewEntry {
+            at: now,
+            actor,
+            action,
+            object_type: "candidature",
+            object_id: e.candidature_id,
+            before: None,
+            after: Some(detail.clone()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn insert_attachment_row(
     conn: &mut sqlx::AnyConnection,
     a: &Attachment,

@@ -5,7 +5,7 @@
 //! transaction.
 
 use crate::candidatures::{
-    Effects, attachment_entry, attachment_from_row, effects, insert_attachment_row,
+    Effects, attachment_entry, attachment_from_row, effects_and_entry, insert_attachment_row,
 };
 use crate::jobs::NewJob;
 use crate::journal::{NewEntry, append};
@@ -261,8 +261,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        effects(
+        effects_and_entry(
             &mut tx,
+            self.backend,
             &Effects {
                 candidature_id: &c.candidature_id,
                 fired_job: c.fired_job.as_deref(),
@@ -271,21 +272,10 @@ impl Store {
                 message: c.message.as_ref(),
                 notifications: &c.notifications,
             },
+            c.action,
+            &c.detail,
+            actor,
             now,
-        )
-        .await?;
-        append(
-            &mut tx,
-            self.backend,
-            &NewEntry {
-                at: now,
-                actor,
-                action: c.action,
-                object_type: "candidature",
-                object_id: &c.candidature_id,
-                before: None,
-                after: Some(c.detail.clone()),
-            },
         )
         .await?;
         tx.commit().await?;

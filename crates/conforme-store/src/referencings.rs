@@ -4,7 +4,7 @@
 //! change writes its journal entry, thread message, timers and notifications in one
 //! transaction.
 
-use crate::candidatures::{Effects, attachment_entry, effects, insert_attachment_row};
+use crate::candidatures::{Effects, attachment_entry, effects_and_entry, insert_attachment_row};
 use crate::jobs::NewJob;
 use crate::journal::{NewEntry, append};
 use crate::notifications::NewNotification;
@@ -257,8 +257,9 @@ impl Store {
                 return Err(StoreError::Stale("le dossier de preuves".into()));
             }
         }
-        effects(
+        effects_and_entry(
             &mut tx,
+            self.backend,
             &Effects {
                 candidature_id: &c.candidature_id,
                 fired_job: c.fired_job.as_deref(),
@@ -267,21 +268,10 @@ impl Store {
                 message: c.message.as_ref(),
                 notifications: &c.notifications,
             },
+            c.action,
+            &c.detail,
+            actor,
             now,
-        )
-        .await?;
-        append(
-            &mut tx,
-            self.backend,
-            &NewEntry {
-                at: now,
-                actor,
-                action: c.action,
-                object_type: "candidature",
-                object_id: &c.candidature_id,
-                before: None,
-                after: Some(c.detail.clone()),
-            },
         )
         .await?;
         tx.commit().await?;
