@@ -142,6 +142,6 @@ export CONFORME_URL="$URL" CONFORME_DEMO_URL="$DEMO_URL"
 
 # --- The tests --------------------------------------------------------------
 status=0
-(cd "$ROOT" && node --test --test-reporter=spec tests/browser/*.test.mjs) || status=$?
+(cd "$ROOT" && node --test --test-concurrency=1 --test-reporter=spec tests/browser/*.test.mjs) || status=$?
 log "screenshots in tests/browser/screenshots/"
 exit "$status"

@@ -31,6 +31,8 @@ const REF = {
   complement: 'HOP-DPI-Va2-2024-0002',
   rejected: 'HOP-DPI-Va2-2024-0003',
   draft: 'HOP-DPI-Va2-2024-0004',
+  referenced: 'HOP-DPI-Va2-2024-0005',
+  referencable: 'HOP-DPI-Va2-2024-0006',
   submitted: 'MS2-DUI-PDE-Va1-SF-2024-0001',
 };
 const COMPLEMENT_DUE = 'mercredi 18 septembre 2024 à 24 h 00';
@@ -354,13 +356,13 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     assertNoProblems(page);
   });
 
-  test('the workspace lists the 5 candidatures of the organisation', async (t) => {
+  test('the workspace lists the 7 candidatures of the organisation', async (t) => {
     const { page } = editor;
     await visit(page, '/espace');
     assert.equal(await text(page.locator('h1')), 'Mon espace');
     assert.match(await text(page.locator('main .fr-callout__title').first()), /Éditions Démo Santé SAS/);
     const rows = await workspaceRows(page);
-    assert.equal(rows.length, 5, `5 candidatures, got ${JSON.stringify(rows)}`);
+    assert.equal(rows.length, 7, `7 candidatures, got ${JSON.stringify(rows)}`);
     assert.deepEqual(rows.map((r) => r.reference).sort(), Object.values(REF).sort());
     for (const r of rows) {
       assert.match(r.href, /^\/candidatures\/[^/]+$/, `${r.reference} links to its page`);
@@ -372,6 +374,8 @@ describe('editor and instructor journeys (demo data)', { timeout: 240_000 }, () 
     assert.equal(byRef[REF.validated].state, STATE.validated);
     assert.equal(byRef[REF.rejected].state, STATE.rejected);
     assert.equal(byRef[REF.submitted].state, STATE.submitted);
+    assert.equal(byRef[REF.referenced].state, STATE.validated);
+    assert.equal(byRef[REF.referencable].state, STATE.validated);
     assert.match(byRef[REF.complement].due, /18\/09\/2024|18 septembre 2024/);
     await checkPage(t, page, 'espace');
     assertNoProblems(page);

@@ -680,6 +680,7 @@ async fn run_demo(global: &Global, listen: &str) -> Result<(), Failure> {
     );
     println!("    {}  instructeur de l'ANS", crate::demo::INSTRUCTOR);
     println!("    {}  administrateur", crate::demo::ADMIN);
+    println!("{}", crate::demo::committee_accounts());
     println!(
         "  Les codes de connexion et les liens envoyés par courriel s'affichent sur http://{addr}/demo/courriels"
     );

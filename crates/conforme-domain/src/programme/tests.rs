@@ -178,7 +178,10 @@ fn invalid_definitions_are_refused_with_the_field_named() {
     let e = refused(&HOP.replace("wave = 2", "wave = 2\nunknown_field = 1"));
     assert!(e.contains("unknown_field"), "{e}");
     let e = refused(&HOP.replace("(SIRET {siret})", "(SIRET {numero})"));
-    assert!(e.contains("convention.clauses[0].body") && e.contains("{numero}"), "{e}");
+    assert!(
+        e.contains("convention.clauses[0].body") && e.contains("{numero}"),
+        "{e}"
+    );
 }
 
 #[test]

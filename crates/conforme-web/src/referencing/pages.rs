@@ -123,8 +123,13 @@ async fn page(
     };
     let lifting_open =
         matches!(phase, Phase::LiftingReservations { due } if state.clock.now() <= due);
+    let nav = match auth.user.role {
+        Role::Editor => "espace",
+        Role::Instructor => "instruction",
+        _ => "comite",
+    };
     Ok(ReferencingPage {
-        layout: Layout::of(state, "espace", Some(auth)).await?,
+        layout: Layout::of(state, nav, Some(auth)).await?,
         id: ctx.c.id.clone(),
         reference: ctx.c.reference.clone(),
         solution: ctx.c.dossier.commercial_name.clone(),
@@ -560,7 +565,19 @@ async fn agenda_view(
                         .required()
                         .map(|i| {
                             let t = Target::Proof(i.key.clone()).to_string();
-                            (t.clone(), t)
+                            let text: String = i
+                                .proof_text
+                                .as_deref()
+                                .unwrap_or_default()
+                                .chars()
+                                .take(90)
+                                .collect();
+                            let label = if text.is_empty() {
+                                i.requirement.to_string()
+                            } else {
+                                format!("{} — {text}", i.requirement)
+                            };
+                            (t, label)
                         })
                         .chain(
                             programme
